@@ -1,0 +1,30 @@
+"""Crosswalks: a level of one scale read on another scheme's scale."""
+
+from __future__ import annotations
+
+from nciss.scales import CrosswalkRow, Scale, ScaleError
+
+
+def crosswalk(source: Scale, target_id: str, level: int | str) -> CrosswalkRow:
+    """The target range and rationale for ``level`` (a rank or a level name) of ``source``."""
+    rows = source.crosswalks.get(target_id)
+    if rows is None:
+        known = ", ".join(sorted(source.crosswalks)) or "none"
+        raise ScaleError([("to", f"{source.id} has no crosswalk to {target_id!r} (it has: {known})")])
+    rank = resolve_level(source, level)
+    return next(r for r in rows if r.source == rank)
+
+
+def resolve_level(scale: Scale, level: int | str) -> int:
+    """A rank from a rank or a level name of ``scale``; ScaleError otherwise."""
+    if isinstance(level, str) and level.strip().isdigit():
+        level = int(level)
+    if isinstance(level, int):
+        if 0 <= level <= scale.top:
+            return level
+        raise ScaleError([("level", f"{scale.id} has levels 0-{scale.top}, not {level}")])
+    found = scale.level_by_name(level)
+    if found is None:
+        names = ", ".join(lv.name.get_for("en") for lv in scale.levels)
+        raise ScaleError([("level", f"{scale.id} has no level {level!r} ({names})")])
+    return found.rank
