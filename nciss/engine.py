@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -48,9 +48,10 @@ class Variable:
 @dataclass
 class _Plan:
     scale: Scale
-    variables: dict[str, Variable]
-    category_facts: frozenset[str]
-    optional_overrides: frozenset[str]  # category sources before the last: never asked for
+    variables: dict[str, Variable]  # by fact, sorted by name
+    categories: list[tuple[float, Callable[[Mapping[str, Any]], float]]]  # weight, value getter
+    categories_of: dict[str, list[int]]  # fact -> indices of the categories reading it
+    rules_of: dict[str, list[int]]  # fact -> indices of the rules reading it
 
 
 def _rule_polarity(rule: Rule, scale: Scale, set_rules_monotone: bool) -> int:
@@ -90,7 +91,9 @@ def _extremes(fact: str, breakpoints: set[Any]) -> tuple[Any, Any]:
         # enough placeholder members to pass any count test (XA..XZ are user-assigned codes)
         return [], members + [f"X{chr(65 + i)}" for i in range(26 - len(members))]
     top = spec.maximum if spec.maximum is not None else UNBOUNDED
-    return (int(spec.minimum) if spec.kind == "int" else float(spec.minimum)), (int(top) if spec.kind == "int" else float(top))
+    return (int(spec.minimum) if spec.kind == "int" else float(spec.minimum)), (
+        int(top) if spec.kind == "int" else float(top)
+    )
 
 
 def _candidates(fact: str, breakpoints: set[Any], scale: Scale) -> tuple[Any, ...]:
@@ -129,12 +132,8 @@ def plan_for(scale: Scale) -> _Plan:
             _merge_direction(directions, fact, d * polarity)
         rule.when.breakpoints(breakpoints)
         rule_facts |= set(found)
-    category_facts: set[str] = set()
-    overrides: set[str] = set()
     table_only: dict[str, list[Category]] = {}
     for category in scale.weighted.categories if scale.weighted else ():
-        category_facts.add(category.fact)
-        overrides |= {s.fact for s in category.sources[:-1]}
         if category.band_fact:
             breakpoints.setdefault(category.fact, set()).update(b for b, _ in category.bands)
         if category.fact in rule_facts:
@@ -157,8 +156,33 @@ def plan_for(scale: Scale) -> _Plan:
             variables[fact] = Variable(fact, "enumerate", candidates=_candidates(fact, points, scale))
         else:
             least, most = _extremes(fact, points)
-            variables[fact] = Variable(fact, "up" if d > 0 else "down", low=least if d > 0 else most, high=most if d > 0 else least)
-    return _Plan(scale, variables, frozenset(category_facts), frozenset(overrides - category_facts - rule_facts))
+            variables[fact] = Variable(
+                fact, "up" if d > 0 else "down", low=least if d > 0 else most, high=most if d > 0 else least
+            )
+    categories = scale.weighted.categories if scale.weighted else ()
+    categories_of: dict[str, list[int]] = {}
+    for i, c in enumerate(categories):
+        for f in c.facts:
+            categories_of.setdefault(f, []).append(i)
+    rules_of: dict[str, list[int]] = {}
+    for i, rule in enumerate(scale.rules):
+        for f in rule.when.facts():
+            rules_of.setdefault(f, []).append(i)
+    return _Plan(
+        scale,
+        dict(sorted(variables.items())),
+        [(c.weight, _getter(c)) for c in categories],
+        categories_of,
+        rules_of,
+    )
+
+
+def _getter(category: Category) -> Callable[[Mapping[str, Any]], float]:
+    """A fast function giving the category's option value (0 when unknown)."""
+    if len(category.sources) == 1:
+        fact, options = category.sources[0].fact, category.sources[0].options
+        return lambda facts: options.get(facts.get(fact), 0.0)  # type: ignore[arg-type]
+    return lambda facts: category.value_of(facts) or 0.0
 
 
 def _merge_direction(into: dict[str, int], fact: str, d: int) -> None:
@@ -169,52 +193,63 @@ def _merge_direction(into: dict[str, int], fact: str, d: int) -> None:
 
 
 # ---------------------------------------------------------------- evaluation
+#
+# A complete assignment is evaluated in two parts, so that changing one fact only
+# recomputes what reads it: the weighted value of each category, and the truth of
+# each rule. ``_combine`` turns the parts into score and level.
 
 
-@dataclass
-class _Outcome:
-    score: float | None
-    score_level: int
-    level: int
-    fired: list[Rule]
+def _parts(plan: _Plan, facts: Mapping[str, Any]) -> tuple[list[float], list[bool]]:
+    return [w * get(facts) for w, get in plan.categories], [bool(r.when.evaluate(facts)) for r in plan.scale.rules]
 
 
-def _evaluate(scale: Scale, facts: Mapping[str, Any]) -> _Outcome:
-    """The level of a complete assignment of the facts the scale reads."""
+def _combine(scale: Scale, total: float, truth: list[bool]) -> tuple[float | None, int, int]:
+    """(score, score level, level) from the weighted total and the rules' truth."""
     score = None
     level = 0
     weighted = scale.weighted
     if weighted is not None:
-        total = 0.0
-        for category in weighted.categories:
-            total += category.weight * (category.value_of(facts) or 0.0)  # type: ignore[arg-type]
         score = weighted.normalise(total)
         level = weighted.level_for(score)
     score_level = level
-    fired = []
-    ceilings: list[int] = []
-    floors: list[int] = []
+    ceiling = floor = None
     set_done = False
-    for rule in scale.rules:
-        if rule.effect == "level" and set_done:
+    for rule, true in zip(scale.rules, truth, strict=True):
+        if not true:
             continue
-        if rule.when.evaluate(facts):
-            fired.append(rule)
-            if rule.effect == "level":
+        if rule.effect == "level":
+            if not set_done:
                 level, set_done = rule.level, True
-            elif rule.effect == "ceiling":
-                ceilings.append(rule.level)
-            else:
-                floors.append(rule.level)
-    if ceilings:
-        level = min(level, *ceilings)
-    if floors:
-        level = max(level, *floors)
-    return _Outcome(score, score_level, level, fired)
+        elif rule.effect == "ceiling":
+            ceiling = rule.level if ceiling is None else min(ceiling, rule.level)
+        else:
+            floor = rule.level if floor is None else max(floor, rule.level)
+    if ceiling is not None and level > ceiling:
+        level = ceiling
+    if floor is not None and level < floor:
+        level = floor
+    return score, score_level, level
 
 
-def _level(scale: Scale, facts: Mapping[str, Any]) -> int:
-    return _evaluate(scale, facts).level
+def _level(plan: _Plan, facts: Mapping[str, Any]) -> int:
+    values, truth = _parts(plan, facts)
+    return _combine(plan.scale, sum(values), truth)[2]
+
+
+def _level_with(
+    plan: _Plan, facts: dict[str, Any], values: list[float], truth: list[bool], fact: str, value: Any
+) -> int:
+    """The level when only ``fact`` changes to ``value`` from an evaluated assignment."""
+    changed = {**facts, fact: value}
+    total = sum(values)
+    for i in plan.categories_of.get(fact, ()):
+        weight, get = plan.categories[i]
+        total += weight * get(changed) - values[i]
+    if fact in plan.rules_of:
+        truth = list(truth)
+        for i in plan.rules_of[fact]:
+            truth[i] = bool(plan.scale.rules[i].when.evaluate(changed))
+    return _combine(plan.scale, total, truth)[2]
 
 
 # ---------------------------------------------------------------- assessment
@@ -222,19 +257,25 @@ def _level(scale: Scale, facts: Mapping[str, Any]) -> int:
 
 @dataclass
 class Assessment:
-    """The result of assessing facts on a scale; ``to_dict()`` is the public JSON shape."""
+    """The result of assessing facts on a scale; ``to_dict()`` is the public JSON shape.
+
+    ``completed`` is the assignment the level was computed on: the known facts and
+    every unknown one at its least severe value. Contributions, fired rules and the
+    explanation are derived from it on first use.
+    """
 
     scale: Scale
     facts: dict[str, Any]
+    completed: dict[str, Any]
     score: float | None
     rank: int
+    score_level: int
     reachable_max: int
     decisive_unknowns: list[str]
-    contributions: list[dict[str, Any]]
-    rules_fired: list[dict[str, Any]]
-    score_level: int
+    truth: list[bool]
+    unknown: list[str]
+    assumed: list[str]
     lang: str = "en"
-    unknown: list[str] = field(default_factory=list)
 
     @property
     def level(self) -> dict[str, Any]:
@@ -243,6 +284,36 @@ class Assessment:
     @property
     def classification(self) -> str | None:
         return self.facts.get("classification")
+
+    @cached_property
+    def contributions(self) -> list[dict[str, Any]]:
+        """Each weighted category: the fact read, its value, points 0-100 and score points."""
+        weighted = self.scale.weighted
+        if weighted is None:
+            return []
+        span = weighted.maximum - weighted.minimum
+        out = []
+        for c in weighted.categories:
+            points = c.value_of(self.completed) or 0.0
+            source = next((f for f in c.facts if self.facts.get(f) is not None), None)
+            out.append(
+                {
+                    "category": c.id,
+                    "name": c.name.get_for(self.lang),
+                    "fact": source or c.fact,
+                    "value": self.facts[source] if source else None,
+                    "known": source is not None,
+                    "points": points,
+                    "weight": c.weight,
+                    "contribution": 100.0 * c.weight * points / span,
+                }
+            )
+        return out
+
+    @cached_property
+    def rules_fired(self) -> list[dict[str, Any]]:
+        fired = [r for r, true in zip(self.scale.rules, self.truth, strict=True) if true]
+        return [{"id": r.id, "name": r.name.get_for(self.lang), "effect": r.effect, "level": r.level} for r in fired]
 
     @cached_property
     def explanation(self) -> str:
@@ -262,15 +333,29 @@ class Assessment:
             "explanation": self.explanation,
             "score_level": self.score_level,
             "unknown_facts": self.unknown,
+            "assumed_facts": {f: self.facts[f] for f in self.assumed},
         }
 
 
 def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validated: bool = False) -> Assessment:
-    """Assess ``facts`` on ``scale``. Raises FactsError for facts outside the vocabulary."""
+    """Assess ``facts`` on ``scale``. Raises FactsError for facts outside the vocabulary.
+
+    ``validated=True`` skips validation for facts that already passed ``validate_facts``.
+    """
     known = dict(facts) if validated else validate_facts(facts, extra_sectors=scale.national_sectors)
+    assumed = [f for f in scale.assumptions if f not in known]
+    if assumed:
+        known = {**scale.assumptions, **known}
     cls = known.get("classification")
     if cls is not None and cls not in scale.taxonomy_types:
-        raise FactsError([("classification", f"{cls!r} is not in the taxonomy of {scale.id} (RSIT class:type, e.g. availability:ddos)")])
+        raise FactsError(
+            [
+                (
+                    "classification",
+                    f"{cls!r} is not in the taxonomy of {scale.id} (RSIT class:type, e.g. availability:ddos)",
+                )
+            ]
+        )
     plan = plan_for(scale)
     unknown = [v for f, v in plan.variables.items() if f not in known]
     lowest = dict(known)
@@ -283,31 +368,33 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
             lowest[var.fact] = var.low
             highest[var.fact] = var.high
     if enumerated:
-        lowest = min(_completions(lowest, enumerated), key=lambda f: _level(scale, f))
-        top = max(_level(scale, f) for f in _completions(highest, enumerated))
-    else:
-        top = _level(scale, highest)
-    outcome = _evaluate(scale, lowest)
+        lowest = min(_completions(lowest, enumerated), key=lambda f: _level(plan, f))
+        top = max(_level(plan, f) for f in _completions(highest, enumerated))
+    elif unknown:
+        top = _level(plan, highest)
+    values, truth = _parts(plan, lowest)
+    score, score_level, rank = _combine(scale, sum(values), truth)
+    if not unknown:
+        top = rank
     decisive = []
-    if top > outcome.level:
+    if top > rank:
         for var in unknown:
             tries = var.candidates if var.mode == "enumerate" else (var.high,)
-            for value in tries:
-                if _level(scale, {**lowest, var.fact: value}) != outcome.level:
-                    decisive.append(var.fact)
-                    break
+            if any(_level_with(plan, lowest, values, truth, var.fact, value) != rank for value in tries):
+                decisive.append(var.fact)
     return Assessment(
         scale=scale,
         facts=known,
-        score=outcome.score,
-        rank=outcome.level,
+        completed=lowest,
+        score=score,
+        rank=rank,
+        score_level=score_level,
         reachable_max=top,
-        decisive_unknowns=sorted(decisive),
-        contributions=_contributions(scale, known, lowest),
-        rules_fired=[_fired(r) for r in outcome.fired],
-        score_level=outcome.score_level,
+        decisive_unknowns=decisive,
+        truth=truth,
+        unknown=[v.fact for v in unknown],
+        assumed=assumed,
         lang=lang,
-        unknown=sorted(v.fact for v in unknown),
     )
 
 
@@ -316,41 +403,18 @@ def _completions(base: dict[str, Any], variables: list[Variable]) -> Iterable[di
         yield {**base, **{v.fact: value for v, value in zip(variables, values, strict=True)}}
 
 
-def _contributions(scale: Scale, known: Mapping[str, Any], lowest: Mapping[str, Any]) -> list[dict[str, Any]]:
-    weighted = scale.weighted
-    if weighted is None:
-        return []
-    span = weighted.maximum - weighted.minimum
-    out = []
-    for c in weighted.categories:
-        points = c.value_of(lowest) or 0.0
-        source = next((f for f in c.facts if known.get(f) is not None), None)
-        out.append(
-            {
-                "category": c.id,
-                "name": c.name.get_for("en"),
-                "fact": source or c.fact,
-                "value": known.get(source) if source else None,
-                "known": source is not None,
-                "points": points,
-                "weight": c.weight,
-                "contribution": 100.0 * c.weight * points / span,
-            }
-        )
-    return out
-
-
-def _fired(rule: Rule) -> dict[str, Any]:
-    return {"id": rule.id, "name": rule.name.get_for("en"), "effect": rule.effect, "level": rule.level}
-
-
-def reachable_by_brute_force(scale: Scale, facts: Mapping[str, Any], domains: Mapping[str, Iterable[Any]]) -> tuple[int, int]:
+def reachable_by_brute_force(
+    scale: Scale, facts: Mapping[str, Any], domains: Mapping[str, Iterable[Any]]
+) -> tuple[int, int]:
     """Min and max level over every combination of ``domains`` for the unknown facts.
 
     For tests: checks the exact range of ``assess`` on small scales.
     """
     known = validate_facts(facts, extra_sectors=scale.national_sectors)
     names = [n for n in domains if n not in known]
-    levels = [_level(scale, {**known, **dict(zip(names, combo, strict=True))}) for combo in itertools.product(*(list(domains[n]) for n in names))]
+    plan = plan_for(scale)
+    levels = [
+        _level(plan, {**known, **dict(zip(names, combo, strict=True))})
+        for combo in itertools.product(*(list(domains[n]) for n in names))
+    ]
     return min(levels), max(levels)
-

@@ -25,6 +25,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "complete": "Every fact this scale reads is known.",
         "classified": "Classified as {label}.",
         "and": " or ",
+        "assumed": "Assumed, not reported: {items}.",
     },
     "ru": {
         "level": "{level} (уровень {rank} из 0-{top}) по шкале {scale} {version}.",
@@ -40,6 +41,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "complete": "Все факты, используемые шкалой, известны.",
         "classified": "Классификация: {label}.",
         "and": " или ",
+        "assumed": "Принято по умолчанию, не сообщено: {items}.",
     },
     "uz": {
         "level": "{level} ({scale} {version} shkalasi bo'yicha 0-{top} dan {rank}-daraja).",
@@ -55,6 +57,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
         "complete": "Shkala o'qiydigan barcha faktlar ma'lum.",
         "classified": "Tasnif: {label}.",
         "and": " yoki ",
+        "assumed": "Xabar qilinmagan, taxmin qilingan: {items}.",
     },
 }
 
@@ -79,17 +82,31 @@ def explain(a: Assessment, lang: str = "en") -> str:
     def level_name(rank: int) -> str:
         return levels[rank].name.get_for(lang)
 
-    parts = [t["level"].format(level=level_name(a.rank), rank=a.rank, top=scale.top, scale=scale.name.get_for(lang), version=scale.version)]
+    parts = [
+        t["level"].format(
+            level=level_name(a.rank), rank=a.rank, top=scale.top, scale=scale.name.get_for(lang), version=scale.version
+        )
+    ]
     if a.score is not None:
         parts.append(t["score"].format(score=a.score))
-        known = sorted((c for c in a.contributions if c["known"] and c["contribution"] > 0), key=lambda c: -c["contribution"])[:3]
+        known = sorted(
+            (c for c in a.contributions if c["known"] and c["contribution"] > 0), key=lambda c: -c["contribution"]
+        )[:3]
         if known:
             by_id = {c.id: c for c in scale.weighted.categories} if scale.weighted else {}
-            items = ", ".join(f"{by_id[c['category']].name.get_for(lang)}: {_value_label(c['fact'], c['value'], lang)} (+{c['contribution']:.1f})" for c in known)
+            items = ", ".join(
+                f"{by_id[c['category']].name.get_for(lang)}: {_value_label(c['fact'], c['value'], lang)} (+{c['contribution']:.1f})"
+                for c in known
+            )
             parts.append(t["largest"].format(items=items))
     if a.rules_fired:
         by_id = {r.id: r for r in scale.rules}
-        items = ", ".join(t[{"level": "set"}.get(r["effect"], r["effect"])].format(name=by_id[r["id"]].name.get_for(lang), level=level_name(r["level"])) for r in a.rules_fired)
+        items = ", ".join(
+            t[{"level": "set"}.get(r["effect"], r["effect"])].format(
+                name=by_id[r["id"]].name.get_for(lang), level=level_name(r["level"])
+            )
+            for r in a.rules_fired
+        )
         parts.append(t["rules"].format(items=items))
     if a.reachable_max > a.rank:
         if a.decisive_unknowns:
@@ -101,6 +118,11 @@ def explain(a: Assessment, lang: str = "en") -> str:
         parts.append(t["settled"])
     else:
         parts.append(t["complete"])
+    if a.assumed:
+        items = ", ".join(
+            f"{fact_specs()[f].label.get_for(lang).lower()}: {_value_label(f, a.facts[f], lang)}" for f in a.assumed
+        )
+        parts.append(t["assumed"].format(items=items))
     if a.classification:
         parts.append(t["classified"].format(label=rsit_labels().get(a.classification, a.classification)))
     return " ".join(parts)

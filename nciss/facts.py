@@ -226,7 +226,11 @@ def facts_json_schema() -> dict[str, Any]:
         elif spec.kind == "country":
             p = {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$"}
         elif spec.kind == "list":
-            item = {"type": "string", "pattern": "^[A-Za-z]{2}$"} if spec.items == "country" else {"type": "string", "enum": list(SECTORS)}
+            item = (
+                {"type": "string", "pattern": "^[A-Za-z]{2}$"}
+                if spec.items == "country"
+                else {"type": "string", "enum": list(SECTORS)}
+            )
             p = {"type": ["array", "null"], "items": item, "uniqueItems": True}
         elif spec.kind == "datetime":
             p = {"type": ["string", "null"], "format": "date-time"}

@@ -26,18 +26,29 @@ TEXT: dict[str, Any] = {
     ]
 }
 RANK = {"type": "integer", "minimum": 0}
-CONDITION = {"type": "object", "minProperties": 1, "description": "A condition of the rule language (docs/scale-format.md)"}
+CONDITION = {
+    "type": "object",
+    "minProperties": 1,
+    "description": "A condition of the rule language (docs/scale-format.md)",
+}
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required or [], "additionalProperties": False}
 
 
-OPTIONS = {"type": "object", "minProperties": 1, "additionalProperties": {"type": "number", "minimum": 0, "maximum": 100}}
+OPTIONS = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 100},
+}
 BANDS = {
     "type": "array",
     "minItems": 1,
-    "items": _obj({"from": {"type": "number", "minimum": 0}, "value": {"type": "number", "minimum": 0, "maximum": 100}}, ["from", "value"]),
+    "items": _obj(
+        {"from": {"type": "number", "minimum": 0}, "value": {"type": "number", "minimum": 0, "maximum": 100}},
+        ["from", "value"],
+    ),
 }
 SOURCE = _obj({"fact": {"type": "string"}, "options": OPTIONS}, ["fact", "options"])
 
@@ -63,10 +74,19 @@ SCALE_SCHEMA: dict[str, Any] = {
                         "name": TEXT,
                         "colour": {"type": "string", "pattern": COLOUR_PATTERN},
                         "meaning": TEXT,
-                        "targets": _obj({k: {"type": "string", "pattern": DURATION_PATTERN} for k in ("triage", "first_response", "resolution")}),
+                        "targets": _obj(
+                            {
+                                k: {"type": "string", "pattern": DURATION_PATTERN}
+                                for k in ("triage", "first_response", "resolution")
+                            }
+                        ),
                     },
                     ["name", "colour"],
                 ),
+            },
+            "assume": {
+                "type": "object",
+                "description": "Facts taken as given when a report does not state them (e.g. scheduled_maintenance: false)",
             },
             "weighted": _obj(
                 {
@@ -91,7 +111,9 @@ SCALE_SCHEMA: dict[str, Any] = {
                     "normalisation": _obj({"min": {"type": "number"}, "max": {"type": "number"}}, ["min", "max"]),
                     "thresholds": {
                         "type": "array",
-                        "items": _obj({"level": RANK, "from": {"type": "number", "minimum": 0, "maximum": 100}}, ["level", "from"]),
+                        "items": _obj(
+                            {"level": RANK, "from": {"type": "number", "minimum": 0, "maximum": 100}}, ["level", "from"]
+                        ),
                     },
                 },
                 ["categories", "thresholds"],
@@ -116,14 +138,23 @@ SCALE_SCHEMA: dict[str, Any] = {
                     "base": {"type": "string", "enum": ["rsit"]},
                     "types": {
                         "type": "array",
-                        "items": _obj({"class": {"type": "string"}, "type": {"type": "string", "pattern": ID_PATTERN}, "name": TEXT}, ["class", "type"]),
+                        "items": _obj(
+                            {
+                                "class": {"type": "string"},
+                                "type": {"type": "string", "pattern": ID_PATTERN},
+                                "name": TEXT,
+                            },
+                            ["class", "type"],
+                        ),
                     },
                 }
             ),
             "sectors": {
                 "type": "object",
                 "propertyNames": {"pattern": ID_PATTERN},
-                "additionalProperties": _obj({"name": TEXT, "values": {"type": "object", "additionalProperties": {"type": "number"}}}),
+                "additionalProperties": _obj(
+                    {"name": TEXT, "values": {"type": "object", "additionalProperties": {"type": "number"}}}
+                ),
             },
             "regime": _obj(
                 {

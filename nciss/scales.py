@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from nciss import taxonomy
-from nciss.facts import SECTORS, fact_specs
+from nciss.facts import SECTORS, FactsError, fact_specs, validate_facts
 from nciss.rules import Condition, ConditionError, parse_condition
 from nciss.scale_schema import COLOUR_PATTERN, SCALE_SCHEMA
 from nciss.texts import LANGUAGES, Text
@@ -205,6 +205,7 @@ class Scale:
     crosswalks: dict[str, tuple[CrosswalkRow, ...]]
     definition: dict[str, Any]
     notional: tuple[str, ...] = ()
+    assumptions: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[tuple[str, str], ...] = ()
 
     def summary(self, lang: str = "en") -> dict[str, Any]:
@@ -297,7 +298,15 @@ def _path(parts: Any) -> str:
     return out or "(top)"
 
 
-_TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "a whole number", "object": "a mapping", "array": "a list", "boolean": "true or false", "null": "null"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 def _schema_reason(error: jsonschema.ValidationError) -> tuple[str, str]:
@@ -322,7 +331,11 @@ def _schema_reason(error: jsonschema.ValidationError) -> tuple[str, str]:
     if v == "oneOf":
         return path, "expected a text: a string, or a mapping of languages with en"
     if v in ("minimum", "maximum", "exclusiveMinimum"):
-        return path, {"minimum": f"must be at least {error.validator_value}", "maximum": f"must be at most {error.validator_value}", "exclusiveMinimum": f"must be more than {error.validator_value}"}[v]
+        return path, {
+            "minimum": f"must be at least {error.validator_value}",
+            "maximum": f"must be at most {error.validator_value}",
+            "exclusiveMinimum": f"must be more than {error.validator_value}",
+        }[v]
     if v == "minItems":
         return path, f"needs at least {error.validator_value} item(s)"
     if v == "enum":
@@ -385,6 +398,7 @@ class _Builder:
         types = self.taxonomy()
         regime = self.regime(extra) if "regime" in d else None
         crosswalks = self.crosswalks()
+        assumptions = self.assumptions(national)
         if self.errors:
             raise ScaleError(self.errors)
         return Scale(
@@ -403,8 +417,16 @@ class _Builder:
             crosswalks=crosswalks,
             definition=d,
             notional=tuple(d.get("notional", ())),
+            assumptions=assumptions,
             warnings=tuple(self.warnings),
         )
+
+    def assumptions(self, national: frozenset[str]) -> dict[str, Any]:
+        try:
+            return validate_facts(self.d.get("assume", {}), extra_sectors=national)
+        except FactsError as e:
+            self.errors.extend((f"assume.{p}", r) for p, r in e.errors)
+            return {}
 
     def levels(self) -> tuple[Level, ...]:
         out = []
@@ -413,7 +435,15 @@ class _Builder:
             if "rank" in raw and raw["rank"] != i:
                 self.errors.append((f"{p}.rank", f"must be {i}: ranks run from 0 in the order of the levels"))
             targets = {k: Duration.parse(v) for k, v in raw.get("targets", {}).items()}
-            out.append(Level(i, self.text(raw["name"], f"{p}.name"), raw["colour"].lower(), self.text(raw.get("meaning", ""), f"{p}.meaning") if raw.get("meaning") else Text(), targets))
+            out.append(
+                Level(
+                    i,
+                    self.text(raw["name"], f"{p}.name"),
+                    raw["colour"].lower(),
+                    self.text(raw.get("meaning", ""), f"{p}.meaning") if raw.get("meaning") else Text(),
+                    targets,
+                )
+            )
         names = [level.name["en"].lower() for level in out]
         for i, n in enumerate(names):
             if n in names[:i]:
@@ -441,9 +471,13 @@ class _Builder:
             name = self.text(raw.get("name", raw["id"]), f"{p}.name")
             help_ = Text(raw["help"]) if "help" in raw else Text()
             if "sources" in raw:
-                sources = [self.source(s["fact"], s["options"], f"{p}.sources[{j}]") for j, s in enumerate(raw["sources"])]
+                sources = [
+                    self.source(s["fact"], s["options"], f"{p}.sources[{j}]") for j, s in enumerate(raw["sources"])
+                ]
                 if all(sources):
-                    categories.append(Category(raw["id"], name, raw["weight"], tuple(s for s in sources if s), help=help_))
+                    categories.append(
+                        Category(raw["id"], name, raw["weight"], tuple(s for s in sources if s), help=help_)
+                    )
                 continue
             fact = raw["fact"]
             spec = specs.get(fact)
@@ -460,7 +494,16 @@ class _Builder:
                     self.errors.append((f"{p}.bands", "band starts must rise"))
                 if starts[0] > spec.minimum:
                     self.errors.append((f"{p}.bands[0].from", f"the first band must start at {spec.minimum:g}"))
-                categories.append(Category(raw["id"], name, raw["weight"], bands=tuple((b["from"], float(b["value"])) for b in bands), band_fact=fact, help=help_))
+                categories.append(
+                    Category(
+                        raw["id"],
+                        name,
+                        raw["weight"],
+                        bands=tuple((b["from"], float(b["value"])) for b in bands),
+                        band_fact=fact,
+                        help=help_,
+                    )
+                )
                 continue
             if "options_from_sectors" in raw:
                 key = raw["options_from_sectors"]
@@ -540,7 +583,16 @@ class _Builder:
             level = self.rank(raw[effect], f"{p}.{effect}")
             when = self.condition(raw["when"], f"{p}.when", extra)
             if when is not None:
-                out.append(Rule(raw["id"], self.text(raw.get("name", raw["id"]), f"{p}.name"), when, effect, level, Text(raw.get("rationale", ""))))
+                out.append(
+                    Rule(
+                        raw["id"],
+                        self.text(raw.get("name", raw["id"]), f"{p}.name"),
+                        when,
+                        effect,
+                        level,
+                        Text(raw.get("rationale", "")),
+                    )
+                )
         return tuple(out)
 
     def taxonomy(self) -> frozenset[str]:
@@ -562,9 +614,17 @@ class _Builder:
             if raw["after"] not in TIME_ANCHORS and raw["after"] not in ids:
                 self.errors.append((f"{p}.after", f"expected {', '.join(TIME_ANCHORS)} or an earlier deadline's id"))
             when = self.condition(raw["when"], f"{p}.when", extra) if "when" in raw else None
-            deadlines.append(Deadline(raw["id"], self.text(raw["name"], f"{p}.name"), raw["after"], Duration.parse(raw["within"]), when))
+            deadlines.append(
+                Deadline(
+                    raw["id"], self.text(raw["name"], f"{p}.name"), raw["after"], Duration.parse(raw["within"]), when
+                )
+            )
             ids.add(raw["id"])
-        return Regime(self.text(r["name"], "regime.name"), self.rank(r.get("from_level", 0), "regime.from_level"), tuple(deadlines))
+        return Regime(
+            self.text(r["name"], "regime.name"),
+            self.rank(r.get("from_level", 0), "regime.from_level"),
+            tuple(deadlines),
+        )
 
     def crosswalks(self) -> dict[str, tuple[CrosswalkRow, ...]]:
         out = {}
