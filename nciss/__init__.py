@@ -9,6 +9,8 @@ Plain Python; never imports Django. The public API:
 - ``validate_facts``, ``facts_json_schema``, ``scale_json_schema``.
 """
 
+from typing import Any
+
 from nciss.crosswalk import crosswalk
 from nciss.engine import Assessment, assess
 from nciss.facts import FactsError, facts_json_schema, validate_facts
@@ -16,7 +18,7 @@ from nciss.scale_schema import SCALE_SCHEMA
 from nciss.scales import Scale, ScaleError, list_scales, load_scale
 
 
-def scale_json_schema() -> dict:  # type: ignore[type-arg]
+def scale_json_schema() -> dict[str, Any]:
     """The JSON Schema of a scale definition."""
     return SCALE_SCHEMA
 

@@ -52,6 +52,7 @@ class _Plan:
     categories: list[tuple[float, Callable[[Mapping[str, Any]], float]]]  # weight, value getter
     categories_of: dict[str, list[int]]  # fact -> indices of the categories reading it
     rules_of: dict[str, list[int]]  # fact -> indices of the rules reading it
+    reads: tuple[str, ...]  # every fact the level depends on
 
 
 def _rule_polarity(rule: Rule, scale: Scale, set_rules_monotone: bool) -> int:
@@ -141,12 +142,12 @@ def plan_for(scale: Scale) -> _Plan:
         else:
             table_only.setdefault(category.fact, []).append(category)
     variables: dict[str, Variable] = {}
-    for fact, categories in table_only.items():
+    for fact, readers in table_only.items():
         if fact in rule_facts:
             continue
         values = _candidates(fact, breakpoints.get(fact, set()), scale)
 
-        def total(value: Any, cats: list[Category] = categories, f: str = fact) -> float:
+        def total(value: Any, cats: list[Category] = readers, f: str = fact) -> float:
             return sum(c.weight * (c.value_of({f: value}) or 0.0) for c in cats)
 
         variables[fact] = Variable(fact, "table", low=min(values, key=total), high=max(values, key=total))
@@ -159,7 +160,7 @@ def plan_for(scale: Scale) -> _Plan:
             variables[fact] = Variable(
                 fact, "up" if d > 0 else "down", low=least if d > 0 else most, high=most if d > 0 else least
             )
-    categories = scale.weighted.categories if scale.weighted else ()
+    categories: tuple[Category, ...] = scale.weighted.categories if scale.weighted else ()
     categories_of: dict[str, list[int]] = {}
     for i, c in enumerate(categories):
         for f in c.facts:
@@ -174,6 +175,7 @@ def plan_for(scale: Scale) -> _Plan:
         [(c.weight, _getter(c)) for c in categories],
         categories_of,
         rules_of,
+        tuple(sorted(set(categories_of) | set(rules_of))),
     )
 
 
@@ -358,8 +360,8 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
         )
     plan = plan_for(scale)
     unknown = [v for f, v in plan.variables.items() if f not in known]
-    lowest = dict(known)
-    highest = dict(known)
+    lowest = {f: known[f] for f in plan.reads if f in known}
+    highest = dict(lowest)
     enumerated = []
     for var in unknown:
         if var.mode == "enumerate":

@@ -100,10 +100,10 @@ def explain(a: Assessment, lang: str = "en") -> str:
             )
             parts.append(t["largest"].format(items=items))
     if a.rules_fired:
-        by_id = {r.id: r for r in scale.rules}
+        rules = {r.id: r for r in scale.rules}
         items = ", ".join(
             t[{"level": "set"}.get(r["effect"], r["effect"])].format(
-                name=by_id[r["id"]].name.get_for(lang), level=level_name(r["level"])
+                name=rules[r["id"]].name.get_for(lang), level=level_name(r["level"])
             )
             for r in a.rules_fired
         )

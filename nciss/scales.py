@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -100,7 +101,7 @@ class Category:
     def facts(self) -> tuple[str, ...]:
         return (self.band_fact,) if self.band_fact else tuple(s.fact for s in self.sources)
 
-    def value_of(self, facts: dict[str, Any]) -> float | None:
+    def value_of(self, facts: Mapping[str, Any]) -> float | None:
         """The category's option value for ``facts``, or None when its fact is unknown."""
         if self.band_fact:
             v = facts.get(self.band_fact)
@@ -326,7 +327,8 @@ def _schema_reason(error: jsonschema.ValidationError) -> tuple[str, str]:
             return path, "not a duration (expected e.g. 30m, 4h, 2d, 1w, 1mo)"
         return path, f"{error.instance!r} is not valid here (expected lower-case letters, digits and dashes)"
     if v == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        value: Any = error.validator_value
+        expected: list[str] = value if isinstance(value, list) else [value]
         return path, "expected " + " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
     if v == "oneOf":
         return path, "expected a text: a string, or a mapping of languages with en"
@@ -339,7 +341,8 @@ def _schema_reason(error: jsonschema.ValidationError) -> tuple[str, str]:
     if v == "minItems":
         return path, f"needs at least {error.validator_value} item(s)"
     if v == "enum":
-        return path, f"must be one of {', '.join(map(str, error.validator_value))}"
+        allowed: Any = error.validator_value
+        return path, f"must be one of {', '.join(map(str, allowed))}"
     if v in ("minProperties", "minLength"):
         return path, "must not be empty"
     return path, error.message

@@ -246,3 +246,18 @@ def test_the_facts_schema_accepts_the_facts_md_example_and_rejects_a_misspelt_fi
     nciss.validate_facts(example)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"fatality": 1}, schema)
+
+
+@settings(max_examples=30, deadline=None)
+@given(records=st.lists(fact_records(), min_size=1, max_size=40), scale_id=st.sampled_from(sorted(PRESETS)))
+def test_the_batch_path_agrees_with_assess_record_by_record(records: list[dict[str, Any]], scale_id: str) -> None:
+    import math
+
+    from nciss.batch import assess_batch, encode
+
+    scale = PRESETS[scale_id]
+    result = assess_batch(scale, *encode(scale, records))
+    for i, facts in enumerate(records):
+        a = nciss.assess(scale, facts)
+        assert (a.rank, a.reachable_max) == (result.level[i], result.reachable_max[i])
+        assert (a.score is None and math.isnan(result.score[i])) or a.score == pytest.approx(result.score[i])
