@@ -105,6 +105,11 @@ def _candidates(fact: str, breakpoints: set[Any], scale: Scale) -> tuple[Any, ..
         return (*spec.values, *extra)
     if spec.kind == "bool":
         return (False, True)
+    if spec.kind in ("string", "country"):
+        named = sorted(str(b) for b in breakpoints)
+        pool = sorted(scale.taxonomy_types) if fact == "classification" else ["ZZ"]
+        other = [next(v for v in pool if v not in named)] if any(v not in named for v in pool) else []
+        return (*named, *other)
     if spec.kind == "list":
         low, high = _extremes(fact, breakpoints)
         return (low, high, *([b] for b in sorted(str(b) for b in breakpoints)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from nciss.facts import SECTORS, FactSpec, fact_specs
+from nciss.facts import NOT_SEVERITY, SECTORS, FactSpec, fact_specs
 from nciss.taxonomy import rsit_types
 
 COUNTRIES = ["UZ", "KZ", "KG", "TJ", "UA", "DE", "FR", "US", "GB", "AT"]
@@ -47,7 +47,8 @@ def fact_records(draw: st.DrawFn, known_share: float = 0.6) -> dict[str, Any]:
     return facts
 
 
-ORDERED = [s.name for s in fact_specs().values() if s.is_ordered]
+# Facts whose rise means a more severe incident (facts.md, "Order").
+ORDERED = [s.name for s in fact_specs().values() if s.is_ordered and s.name not in NOT_SEVERITY]
 
 
 def raised(spec: FactSpec, value: Any, draw: st.DrawFn) -> Any:

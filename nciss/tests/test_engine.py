@@ -14,7 +14,7 @@ import nciss
 from nciss.engine import reachable_by_brute_force
 from nciss.facts import fact_specs
 from nciss.scales import scale_from_definition
-from nciss.tests.strategies import ORDERED, fact_records, raised
+from nciss.tests.strategies import ORDERED, fact_records, raised, value_of
 
 PRESETS = {s.id: s for s in nciss.list_scales()}
 
@@ -95,11 +95,7 @@ def test_it_never_lowers_the_level_when_an_ordered_fact_rises(data: st.DataObjec
     facts = data.draw(fact_records())
     spec = fact_specs()[fact]
     if fact not in facts:
-        facts[fact] = data.draw(
-            st.sampled_from(spec.values)
-            if spec.kind == "enum"
-            else st.just(False if spec.kind == "bool" else ([] if spec.kind == "list" else 0))
-        )
+        facts[fact] = data.draw(value_of(spec))
     worse = {**facts, fact: raised(spec, facts[fact], data.draw)}
     scale = PRESETS[scale_id]
     assert nciss.assess(scale, worse).rank >= nciss.assess(scale, facts).rank
