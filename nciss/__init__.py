@@ -11,7 +11,7 @@ Plain Python; never imports Django. The public API:
 
 from typing import Any
 
-from nciss.crosswalk import crosswalk
+from nciss.crosswalks import crosswalk
 from nciss.engine import Assessment, assess
 from nciss.facts import FactsError, facts_json_schema, validate_facts
 from nciss.scale_schema import SCALE_SCHEMA

@@ -231,7 +231,8 @@ def assess_batch(scale: Scale, columns: Columns, n: int) -> BatchResult:
         if best_level is None or best_score is None:
             best_score, best_level = score, level
         else:
-            better = level < best_level
+            # the lowest level, then the lowest score; the first in search order on ties (as assess)
+            better = (level < best_level) | ((level == best_level) & (score < best_score))
             best_score, best_level = np.where(better, score, best_score), np.where(better, level, best_level)
         high = _levels(scale, high_cols, n)[1]
         top = high if top is None else np.maximum(top, high)

@@ -35,6 +35,9 @@ class DeadlineStatus:
 
     id: str
     name: Text
+    after: str  # a time fact or the id of the step it follows
+    within: Duration
+    condition: str  # the deadline's condition in words, or ""
     due: dt.datetime | None  # None while the step it follows is not submitted yet
     submitted: dt.datetime | None
     conditional: bool  # its condition depends on facts not known yet
@@ -88,6 +91,9 @@ def reporting_deadlines(
             DeadlineStatus(
                 deadline.id,
                 deadline.name,
+                deadline.after,
+                deadline.within,
+                deadline.when.describe() if deadline.when is not None else "",
                 _due(deadline, times, submitted),
                 submitted.get(deadline.id),
                 applies is None,

@@ -53,6 +53,8 @@ class _Plan:
     categories_of: dict[str, list[int]]  # fact -> indices of the categories reading it
     rules_of: dict[str, list[int]]  # fact -> indices of the rules reading it
     reads: tuple[str, ...]  # every fact the level depends on
+    enumerated_scoreless: bool  # no enumerated fact feeds a weighted category
+    tests: list[Callable[[Mapping[str, Any]], bool]]  # each rule's condition, compiled
 
 
 def _rule_polarity(rule: Rule, scale: Scale, set_rules_monotone: bool) -> int:
@@ -97,12 +99,21 @@ def _extremes(fact: str, breakpoints: set[Any]) -> tuple[Any, Any]:
     )
 
 
-def _candidates(fact: str, breakpoints: set[Any], scale: Scale) -> tuple[Any, ...]:
-    """Every value of ``fact`` that can make a difference to ``scale``."""
+def _candidates(fact: str, breakpoints: set[Any], scale: Scale, in_categories: bool = True) -> tuple[Any, ...]:
+    """Every value of ``fact`` that can make a difference to ``scale``.
+
+    Values no rule names come first: they fire the fewest rules, so the search for
+    the lowest level usually ends at the first. Rules can only tell an unnamed value
+    of an unordered enumeration from another by ``==``, so one stands for all of
+    them unless option tables value them.
+    """
     spec = fact_specs()[fact]
     if spec.kind == "enum":
-        extra = sorted(scale.national_sectors) if fact == "sector" else []
-        return (*spec.values, *extra)
+        every = [*spec.values, *(sorted(scale.national_sectors) if fact == "sector" else [])]
+        unnamed = [v for v in every if v not in breakpoints]
+        if not in_categories and not spec.ordered:
+            unnamed = unnamed[:1]
+        return (*unnamed, *(v for v in every if v in breakpoints))
     if spec.kind == "bool":
         return (False, True)
     if spec.kind in ("string", "country"):
@@ -111,8 +122,8 @@ def _candidates(fact: str, breakpoints: set[Any], scale: Scale) -> tuple[Any, ..
         other = [next(v for v in pool if v not in named)] if any(v not in named for v in pool) else []
         return (*named, *other)
     if spec.kind == "list":
-        low, high = _extremes(fact, breakpoints)
-        return (low, high, *([b] for b in sorted(str(b) for b in breakpoints)))
+        empty, full = _extremes(fact, breakpoints)
+        return (empty, full, *([b] for b in sorted(str(b) for b in breakpoints)))
     low, high = _extremes(fact, breakpoints)
     values = {low, high}
     for b in breakpoints:
@@ -159,7 +170,8 @@ def plan_for(scale: Scale) -> _Plan:
     for fact, d in directions.items():
         points = breakpoints.get(fact, set())
         if d == 0:
-            variables[fact] = Variable(fact, "enumerate", candidates=_candidates(fact, points, scale))
+            in_categories = any(fact in c.facts for c in scale.weighted.categories) if scale.weighted else False
+            variables[fact] = Variable(fact, "enumerate", candidates=_candidates(fact, points, scale, in_categories))
         else:
             least, most = _extremes(fact, points)
             variables[fact] = Variable(
@@ -181,6 +193,8 @@ def plan_for(scale: Scale) -> _Plan:
         categories_of,
         rules_of,
         tuple(sorted(set(categories_of) | set(rules_of))),
+        not any(v.mode == "enumerate" and v.fact in categories_of for v in variables.values()),
+        [rule.when.compile() for rule in scale.rules],
     )
 
 
@@ -207,7 +221,7 @@ def _merge_direction(into: dict[str, int], fact: str, d: int) -> None:
 
 
 def _parts(plan: _Plan, facts: Mapping[str, Any]) -> tuple[list[float], list[bool]]:
-    return [w * get(facts) for w, get in plan.categories], [bool(r.when.evaluate(facts)) for r in plan.scale.rules]
+    return [w * get(facts) for w, get in plan.categories], [test(facts) for test in plan.tests]
 
 
 def _combine(scale: Scale, total: float, truth: list[bool]) -> tuple[float | None, int, int]:
@@ -255,7 +269,7 @@ def _level_with(
     if fact in plan.rules_of:
         truth = list(truth)
         for i in plan.rules_of[fact]:
-            truth[i] = bool(plan.scale.rules[i].when.evaluate(changed))
+            truth[i] = plan.tests[i](changed)
     return _combine(plan.scale, total, truth)[2]
 
 
@@ -375,8 +389,8 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
             lowest[var.fact] = var.low
             highest[var.fact] = var.high
     if enumerated:
-        lowest = min(_completions(lowest, enumerated), key=lambda f: _level(plan, f))
-        top = max(_level(plan, f) for f in _completions(highest, enumerated))
+        lowest = _lowest_completion(plan, lowest, enumerated)
+        top = _highest_level(plan, highest, enumerated)
     elif unknown:
         top = _level(plan, highest)
     values, truth = _parts(plan, lowest)
@@ -403,6 +417,41 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
         assumed=assumed,
         lang=lang,
     )
+
+
+def _lowest_completion(plan: _Plan, partial: dict[str, Any], enumerated: list[Variable]) -> dict[str, Any]:
+    """The completion with the lowest level, then the lowest score (first in search order on ties).
+
+    When the enumerated facts feed no weighted category every completion has the same
+    score, so the search may stop at the first completion down at the certain floor.
+    """
+    bound = _certain_floor(plan, partial) if plan.enumerated_scoreless else -1
+    best: dict[str, Any] = {}
+    best_key = (math.inf, math.inf)
+    for completion in _completions(partial, enumerated):
+        values, truth = _parts(plan, completion)
+        score, _, level = _combine(plan.scale, sum(values), truth)
+        key = (level, score if score is not None else 0.0)
+        if key < best_key:
+            best, best_key = completion, key
+            if level <= bound:
+                break
+    return best
+
+
+def _highest_level(plan: _Plan, partial: dict[str, Any], enumerated: list[Variable]) -> int:
+    top = -1
+    for completion in _completions(partial, enumerated):
+        top = max(top, _level(plan, completion))
+        if top == plan.scale.top:
+            break
+    return top
+
+
+def _certain_floor(plan: _Plan, partial: dict[str, Any]) -> int:
+    """The highest floor that fires whatever the missing facts turn out to be (Kleene logic)."""
+    floors = [r.level for r in plan.scale.rules if r.effect == "floor" and r.when.evaluate(partial) is True]
+    return max(floors, default=0)
 
 
 def _completions(base: dict[str, Any], variables: list[Variable]) -> Iterable[dict[str, Any]]:

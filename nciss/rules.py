@@ -110,6 +110,17 @@ class Expr:
                 elif this.op != "const":
                     this.directions(sign, out)  # facts are never negative
 
+    def source(self, ns: dict[str, Any]) -> str:
+        """Python source computing this expression over complete facts ``F``."""
+        if self.op == "const":
+            return _const(ns, float(self.args[0]))
+        if self.op == "fact":
+            return f"F[{_const(ns, self.args[0])}]"
+        args = [a.source(ns) for a in self.args]
+        if self.op in ("min", "max"):
+            return f"{self.op}({', '.join(args)})"
+        return f"({args[0]} {self.op} {args[1]})"
+
     def __str__(self) -> str:
         if self.op == "const":
             return f"{self.args[0]:g}"
@@ -198,8 +209,31 @@ def parse_expression(text: str, path: str) -> Expr:
 # ---------------------------------------------------------------- conditions
 
 
+def _const(ns: dict[str, Any], value: Any) -> str:
+    """A name for ``value`` in the compiled function's namespace (no literal is ever inlined)."""
+    name = f"C{len(ns)}"
+    ns[name] = value
+    return name
+
+
 class Condition:
     """Base of condition nodes."""
+
+    def source(self, ns: dict[str, Any]) -> str:
+        """Python source for this condition over complete facts ``F`` (two-valued)."""
+        raise NotImplementedError
+
+    def compile(self) -> Callable[[Facts], bool]:
+        """A fast two-valued evaluator for facts holding every fact the condition reads.
+
+        The engine evaluates rules on complete assignments millions of times; this
+        turns the tree into one Python function. ``evaluate`` stays the reference.
+        """
+        ns: dict[str, Any] = {}
+        code = compile(f"lambda F: bool({self.source(ns)})", "<condition>", "eval")
+        scope = {"__builtins__": {"min": min, "max": max, "bool": bool, "len": len}, **ns}
+        test: Callable[[Facts], bool] = eval(code, scope)
+        return test
 
     def evaluate(self, facts: Facts) -> bool | None:
         raise NotImplementedError
@@ -241,6 +275,9 @@ class All(Condition):
         for part in self.parts:
             part.breakpoints(out)
 
+    def source(self, ns: dict[str, Any]) -> str:
+        return "(" + " and ".join(p.source(ns) for p in self.parts) + ")"
+
     def describe(self) -> str:
         return " and ".join(_wrap(p) for p in self.parts)
 
@@ -262,6 +299,9 @@ class Any_(Condition):
     directions = All.directions
     breakpoints = All.breakpoints
 
+    def source(self, ns: dict[str, Any]) -> str:
+        return "(" + " or ".join(p.source(ns) for p in self.parts) + ")"
+
     def describe(self) -> str:
         return " or ".join(_wrap(p) for p in self.parts)
 
@@ -279,6 +319,9 @@ class Not(Condition):
 
     def breakpoints(self, out: dict[str, set[Any]]) -> None:
         self.part.breakpoints(out)
+
+    def source(self, ns: dict[str, Any]) -> str:
+        return f"(not {self.part.source(ns)})"
 
     def describe(self) -> str:
         return f"not {_wrap(self.part)}"
@@ -347,6 +390,13 @@ class Compare(Condition):
         else:
             out.setdefault(self.fact, set()).add(self.operand)
 
+    def source(self, ns: dict[str, Any]) -> str:
+        value = f"F[{_const(ns, self.fact)}]"
+        if self.ranks is not None:
+            value = f"{_const(ns, self.ranks)}[{value}]"
+        right = self.operand.source(ns) if isinstance(self.operand, Expr) else _const(ns, self.operand)
+        return f"({value} {self.op} {right})"
+
     def describe(self) -> str:
         if fact_specs()[self.fact].kind == "bool" and self.op == "==":
             return self.fact if self.operand else f"not {self.fact}"
@@ -378,6 +428,9 @@ class Member(Condition):
 
     def breakpoints(self, out: dict[str, set[Any]]) -> None:
         out.setdefault(self.fact, set()).update(self.values)
+
+    def source(self, ns: dict[str, Any]) -> str:
+        return f"(F[{_const(ns, self.fact)}] in {_const(ns, self.values)})"
 
     def describe(self) -> str:
         return f"{self.fact} in [{', '.join(sorted(map(str, self.values)))}]"
@@ -413,6 +466,16 @@ class ListTest(Condition):
     def breakpoints(self, out: dict[str, set[Any]]) -> None:
         if self.test == "contains":
             out.setdefault(self.fact, set()).add(self.arg)
+
+    def source(self, ns: dict[str, Any]) -> str:
+        value = f"F[{_const(ns, self.fact)}]"
+        if self.test == "empty":
+            return f"(len({value}) == 0)"
+        if self.test == "not empty":
+            return f"(len({value}) > 0)"
+        if self.test == "contains":
+            return f"({_const(ns, self.arg)} in {value})"
+        return f"(len({value}) {self.op} {_const(ns, self.arg)})"
 
     def describe(self) -> str:
         if self.test == "count":

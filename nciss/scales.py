@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ class Category:
         """The fact a reporter answers for this category (the last, general source)."""
         return self.band_fact or self.sources[-1].fact
 
-    @property
+    @cached_property
     def facts(self) -> tuple[str, ...]:
         return (self.band_fact,) if self.band_fact else tuple(s.fact for s in self.sources)
 
@@ -359,7 +359,8 @@ def scale_from_definition(definition: Any) -> Scale:
         raise ScaleError([("(top)", "expected a mapping (a YAML or JSON object)")])
     schema_errors = sorted({_schema_reason(e) for e in _validator().iter_errors(definition)})
     if schema_errors:
-        raise ScaleError(schema_errors)
+        broken = {re.split(r"[.\[]", path)[0] for path, _ in schema_errors}
+        raise ScaleError(schema_errors + _Builder(definition).meaning_errors(skip=broken))
     return _Builder(definition).build()
 
 
@@ -370,7 +371,8 @@ class _Builder:
         self.d = d
         self.errors: Errors = []
         self.warnings: Errors = []
-        self.n_levels = len(d["levels"])
+        levels = d.get("levels")
+        self.n_levels = len(levels) if isinstance(levels, list) else 1000
 
     def text(self, raw: Any, path: str) -> Text:
         t = Text(raw)
@@ -390,6 +392,27 @@ class _Builder:
         except ConditionError as e:
             self.errors.extend(e.errors)
             return None
+
+    def meaning_errors(self, skip: set[str]) -> Errors:
+        """The meaning errors of the sections whose shape is right, next to shape errors elsewhere."""
+        d = self.d
+        national = (
+            frozenset(k for k in d.get("sectors", {}) if k not in SECTORS) if "sectors" not in skip else frozenset()
+        )
+        extra = {"sector": national}
+        sections: list[tuple[str, Callable[[], object]]] = [
+            ("levels", self.levels),
+            ("weighted", lambda: self.weighted(d.get("sectors", {}))),
+            ("rules", lambda: self.rules(extra, has_weighted="weighted" in d)),
+            ("taxonomy", self.taxonomy),
+            ("regime", lambda: self.regime(extra)),
+            ("crosswalks", self.crosswalks),
+            ("assume", lambda: self.assumptions(national)),
+        ]
+        for key, check in sections:
+            if key in d and key not in skip and ("levels" not in skip or key != "crosswalks"):
+                check()
+        return self.errors
 
     def build(self) -> Scale:
         d = self.d

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -51,7 +52,7 @@ def fact_records(draw: st.DrawFn, known_share: float = 0.6) -> dict[str, Any]:
 ORDERED = [s.name for s in fact_specs().values() if s.is_ordered and s.name not in NOT_SEVERITY]
 
 
-def raised(spec: FactSpec, value: Any, draw: st.DrawFn) -> Any:
+def raised(spec: FactSpec, value: Any, draw: Callable[[st.SearchStrategy[Any]], Any]) -> Any:
     """A value of ``spec`` at least as severe as ``value``."""
     if spec.kind == "enum":
         return draw(st.sampled_from(spec.values[spec.values.index(value) :]))

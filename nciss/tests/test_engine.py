@@ -257,3 +257,12 @@ def test_the_batch_path_agrees_with_assess_record_by_record(records: list[dict[s
         a = nciss.assess(scale, facts)
         assert (a.rank, a.reachable_max) == (result.level[i], result.reachable_max[i])
         assert (a.score is None and math.isnan(result.score[i])) or a.score == pytest.approx(result.score[i])
+
+
+@settings(max_examples=300, deadline=None)
+@given(facts=st.fixed_dictionaries({s.name: value_of(s) for s in fact_specs().values()}))
+def test_compiled_conditions_agree_with_the_reference_evaluation(facts: dict[str, Any]) -> None:
+    clean = nciss.validate_facts(facts)
+    for scale in PRESETS.values():
+        for rule in scale.rules:
+            assert rule.when.compile()(clean) == rule.when.evaluate(clean), rule.id

@@ -1,0 +1,140 @@
+"""Django settings for the nciss platform, read from the environment (.env.example lists every variable).
+
+Zero configuration gives a working development set-up on SQLite except for SECRET_KEY,
+which has a default only when NCISS_DEBUG is on. A bad value stops the start with one line.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+import nciss
+from nciss_platform.env import env_bool, env_database, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+
+DEBUG = env_bool("NCISS_DEBUG", False)
+
+SECRET_KEY = env_secret("SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set SECRET_KEY or SECRET_KEY_FILE (or NCISS_DEBUG=1 for development)"
+        )
+    SECRET_KEY = "nciss-development-only-never-in-production"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{Path.cwd() / 'nciss.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The one scale that gives every incident its level in this deployment (contract.md).
+NCISS_NATIONAL_SCALE = env_str("NCISS_NATIONAL_SCALE", "osce-reference")
+try:
+    nciss.load_scale(NCISS_NATIONAL_SCALE)
+except nciss.ScaleError as exc:
+    path, reason = exc.errors[0]
+    more = f" (and {len(exc.errors) - 1} more: see nciss scales validate)" if len(exc.errors) > 1 else ""
+    raise ImproperlyConfigured(f"NCISS_NATIONAL_SCALE={NCISS_NATIONAL_SCALE!r}: {path}: {reason}{more}") from None
+
+# TOTP for CSIRT staff and administrators; only `make demo` turns it off, and then says so on every page.
+NCISS_REQUIRE_2FA = env_bool("NCISS_REQUIRE_2FA", True)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "nciss_platform.scales",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "nciss_platform.urls"
+WSGI_APPLICATION = "nciss_platform.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "nciss_platform.context_processors.platform",
+            ],
+        },
+    },
+]
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Security headers; cookies are Secure and HSTS is sent when the site is served over HTTPS.
+NCISS_HTTPS = env_bool("NCISS_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = NCISS_HTTPS
+SECURE_HSTS_SECONDS = 31536000 if NCISS_HTTPS else 0
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("uz", "Oʻzbekcha")]  # the scales' languages (nciss.texts)
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the interface's own strings; scale texts come with the scales
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# nciss serves its static files itself, straight from the package (WhiteNoise), so that no
+# collectstatic step is needed; STATIC_ROOT is only for a reverse proxy that serves them instead.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = env_str("STATIC_ROOT", "") or None
+
+REST_FRAMEWORK = {
+    # The API is public until accounts arrive (issue 3): nothing to authenticate yet.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "nciss_platform.api.exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "nciss API",
+    "DESCRIPTION": "National cyber incident classification and severity scales: assess incident facts on any scale.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to swagger.io's online validator: the docs page never leaves this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
