@@ -38,10 +38,29 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(server_command=_migrate)
 
+    # Platform commands implemented as Django management commands of the same name.
+    for name, summary in PLATFORM_COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, add_help=False)
+        sub.add_argument("command_args", nargs=argparse.REMAINDER, metavar="ARGS")
+        sub.set_defaults(server_command=_platform_command, platform_command=name)
+
     manage = commands.add_parser("manage", help="run a Django management command, e.g. nciss manage check")
     manage.add_argument("manage_args", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS]")
     manage.set_defaults(server_command=_manage)
     return parser
+
+
+PLATFORM_COMMANDS = {
+    "demo": "load the fictional national demo data set (idempotent) and print a login for each role",
+    "createuser": "create a user: nciss createuser NAME --role ROLE --org ORG",
+    "audit": "check the audit log: nciss audit verify",
+}
+
+
+def _platform_command(args: argparse.Namespace) -> int:
+    if not _setup_django():
+        return EXIT_BAD_CONFIGURATION
+    return _django_command(args.platform_command, *args.command_args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

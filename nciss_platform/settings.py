@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import nciss
-from nciss_platform.env import env_bool, env_database, env_list, env_secret, env_str
+from nciss_platform.env import env_bool, env_database, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -41,16 +41,33 @@ except nciss.ScaleError as exc:
 # TOTP for CSIRT staff and administrators; only `make demo` turns it off, and then says so on every page.
 NCISS_REQUIRE_2FA = env_bool("NCISS_REQUIRE_2FA", True)
 
+# Scales whose reporting regimes bind organisations besides the national scale's (e.g. NIS2 deadlines).
+NCISS_REPORTING_SCALES = env_list("NCISS_REPORTING_SCALES", ["eu-nis2"])
+
+# The deployment's country (ISO 3166-1 alpha-2): organisations elsewhere are foreign partners.
+NCISS_COUNTRY = env_str("NCISS_COUNTRY", "XA")
+NCISS_MAX_ATTACHMENT_BYTES = env_int("NCISS_MAX_ATTACHMENT_MB", 10) * 1024 * 1024
+MEDIA_ROOT = Path(env_str("NCISS_MEDIA_ROOT", str(Path.cwd() / "media")))
+
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "nciss_platform.accounts",
+    "nciss_platform.audit",
+    "nciss_platform.incidents",
     "nciss_platform.scales",
 ]
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -59,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -73,6 +91,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
                 "nciss_platform.context_processors.platform",
             ],
         },
@@ -117,10 +137,14 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = env_str("STATIC_ROOT", "") or None
 
 REST_FRAMEWORK = {
-    # The API is public until accounts arrive (issue 3): nothing to authenticate yet.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "UNAUTHENTICATED_USER": None,
+    # Sessions for the browser, tokens for other tools; the scales and assess endpoints stay public.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,0 +1,101 @@
+"""Writing and checking the audit log. Every service that changes state calls ``record``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+
+from nciss_platform import clock
+from nciss_platform.audit.chain import GENESIS, canonical, event_hash
+from nciss_platform.audit.models import AuditEvent, AuditHead
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None,
+    data: dict[str, Any] | None = None,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    ``actor`` is a user or None for the system. ``data`` must be JSON-serialisable;
+    it is stored as its canonical JSON so the hash can be recomputed exactly.
+    """
+    payload = _plain(data or {})
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        event = AuditEvent(
+            at=clock.now(),
+            actor=getattr(actor, "username", "") or "",
+            action=action,
+            object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+            object_id=object_id or (str(obj.pk) if obj is not None else ""),
+            data=payload,
+            prev_hash=head.last_hash,
+        )
+        event.hash = event_hash(
+            event.prev_hash, event.at, event.actor, event.action, event.object_type, event.object_id, payload
+        )
+        event.save()
+        head.last_hash, head.count = event.hash, head.count + 1
+        head.save(update_fields=["last_hash", "count"])
+    return event
+
+
+def _plain(data: dict[str, Any]) -> Any:
+    """``data`` as the JSON the database will give back (so hashing is stable)."""
+    return json.loads(canonical(data))
+
+
+@dataclass
+class Verification:
+    checked: int
+    broken_at: int | None  # id of the first event whose hash does not hold
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(batch: int = 5000) -> Verification:
+    """Recompute the whole chain; report the first event that does not match."""
+    prev = GENESIS
+    checked = 0
+    for event in _events(batch):
+        if event.prev_hash != prev:
+            return Verification(
+                checked,
+                event.pk,
+                "its previous hash does not match the event before it (a row was removed or reordered)",
+            )
+        expected = event_hash(prev, event.at, event.actor, event.action, event.object_type, event.object_id, event.data)
+        if expected != event.hash:
+            return Verification(checked, event.pk, "its content does not match its hash (the row was edited)")
+        prev = event.hash
+        checked += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and (head.count != checked or head.last_hash != prev):
+        return Verification(
+            checked,
+            -1,
+            f"the chain ends after {checked} events but {head.count} were written (events at the end were removed)",
+        )
+    return Verification(checked, None)
+
+
+def _events(batch: int) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = list(AuditEvent.objects.filter(pk__gt=last).order_by("pk")[:batch])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].pk

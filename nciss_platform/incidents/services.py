@@ -1,0 +1,489 @@
+"""Every change to an incident, one function each.
+
+Each function takes keyword arguments with an explicit ``actor``, checks that the
+actor may act, validates, writes in one transaction with a timeline entry and an
+audit event, and never sees a request, form or serializer. A report is committed
+before it is assessed, so a failing assessment never loses a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+import nciss
+from nciss.deadlines import DeadlineStatus, reporting_deadlines, response_targets
+from nciss_platform import clock
+from nciss_platform.accounts.models import Organisation, User
+from nciss_platform.audit.services import record
+from nciss_platform.incidents import access
+from nciss_platform.incidents.models import PAP, TLP, Assessment, Attachment, Incident, ReferenceCounter, TimelineEntry
+from nciss_platform.incidents.workflow import OPEN_STATUSES, Status, may_move, next_statuses
+
+
+class ServiceError(ValueError):
+    """Bad input: ``errors`` holds (field, reason) pairs; nothing was changed."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{p}: {r}" for p, r in errors))
+
+
+class NotAllowed(PermissionError):
+    """The actor may not do this."""
+
+
+def national_scale() -> nciss.Scale:
+    return nciss.load_scale(settings.NCISS_NATIONAL_SCALE)
+
+
+def _parse_time(value: Any, field: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ServiceError([(field, "expected an ISO 8601 date-time with an offset")]) from None
+    if moment.tzinfo is None:
+        raise ServiceError([(field, "expected an ISO 8601 date-time with an offset")])
+    return moment
+
+
+def _validated(facts: dict[str, Any]) -> dict[str, Any]:
+    scale = national_scale()
+    try:
+        clean = nciss.validate_facts(facts, extra_sectors=scale.national_sectors)
+    except nciss.FactsError as e:
+        raise ServiceError([(f"facts.{p}", r) for p, r in e.errors]) from None
+    classification = clean.get("classification")
+    if classification is not None and classification not in scale.taxonomy_types:
+        raise ServiceError([("facts.classification", f"{classification!r} is not in the taxonomy (RSIT class:type)")])
+    return clean
+
+
+def _next_reference(now: dt.datetime) -> str:
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=now.year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"NCISS-{now.year}-{counter.last:06d}"
+
+
+def _entry(incident: Incident, kind: str, actor: User | None, body: str = "", **data: Any) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident, kind=kind, author=actor, created_at=clock.now(), body=body, data=data
+    )
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def report_incident(
+    *,
+    actor: User,
+    title: str,
+    facts: dict[str, Any],
+    description: str = "",
+    reporting_organisation: Organisation | None = None,
+    affected_organisations: Iterable[Organisation] = (),
+    tlp: str = TLP.AMBER,
+    pap: str = PAP.AMBER,
+    red_recipients: Iterable[User] = (),
+) -> Incident:
+    """Store a new report, then assess it on the national scale."""
+    errors: list[tuple[str, str]] = []
+    if not title.strip():
+        errors.append(("title", "required"))
+    if tlp not in TLP.values:
+        errors.append(("tlp", f"must be one of {', '.join(TLP.values)}"))
+    if pap not in PAP.values:
+        errors.append(("pap", f"must be one of {', '.join(PAP.values)}"))
+    organisation = reporting_organisation or actor.organisation
+    if organisation is None:
+        errors.append(("reporting_organisation", "required: the user belongs to no organisation"))
+    elif organisation != actor.organisation and not actor.is_csirt_staff:
+        raise NotAllowed("reporters report for their own organisation")
+    affected = list(affected_organisations)
+    times = {name: _time_or_error(facts.get(name), name, errors) for name in ("occurred_at", "detected_at")}
+    if errors:
+        raise ServiceError(errors)
+    assert organisation is not None
+    profile = (affected[0] if affected else organisation).entity_facts()
+    merged = {**profile, **{k: v for k, v in facts.items() if v is not None}}
+    if len(affected) > 1 and "organisations_affected" not in merged:
+        merged["organisations_affected"] = len(affected)
+    clean = _validated(merged)
+    now = clock.now()
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            reference=_next_reference(now),
+            title=title.strip(),
+            description=description,
+            reporting_organisation=organisation,
+            classification=clean.get("classification", ""),
+            facts=clean,
+            tlp=tlp,
+            pap=pap,
+            created_by=actor,
+            sector=clean.get("sector", ""),
+            occurred_at=times["occurred_at"],
+            detected_at=times["detected_at"] or now,
+            reported_at=now,
+        )
+        incident.affected_organisations.set(affected or [organisation])
+        if tlp == TLP.RED:
+            incident.red_recipients.set([actor, *red_recipients])
+        _entry(incident, TimelineEntry.Kind.REPORTED, actor, description)
+        record(actor, "incident.reported", incident, {"reference": incident.reference, "facts": clean, "tlp": tlp})
+    assess_incident(incident=incident, actor=actor)
+    return incident
+
+
+def _time_or_error(value: Any, field: str, errors: list[tuple[str, str]]) -> dt.datetime | None:
+    try:
+        return _parse_time(value, f"facts.{field}")
+    except ServiceError as e:
+        errors.extend(e.errors)
+        return None
+
+
+# ---------------------------------------------------------------- assessing
+
+
+def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -> Assessment:
+    """Assess the incident's facts on the national scale and keep the snapshot."""
+    scale = national_scale()
+    result = nciss.assess(scale, incident.facts)
+    snapshot = result.to_dict()
+    with transaction.atomic():
+        previous = incident.level if incident.assessments.exists() else None
+        assessment = Assessment.objects.create(
+            incident=incident,
+            scale_id=scale.id,
+            scale_version=scale.version,
+            facts=incident.facts,
+            result=snapshot,
+            level=result.rank,
+            score=result.score,
+            created_by=actor,
+            created_at=clock.now(),
+        )
+        incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
+        incident.due_at = _due_at(incident, scale)
+        incident.save(update_fields=["level", "score", "reachable_max", "due_at", "updated_at"])
+        _entry(
+            incident,
+            TimelineEntry.Kind.ASSESSMENT,
+            actor,
+            note,
+            level=result.rank,
+            previous=previous,
+            score=result.score,
+            scale=scale.id,
+            version=scale.version,
+        )
+        record(
+            actor,
+            "incident.assessed",
+            incident,
+            {"level": result.rank, "previous": previous, "scale": scale.id, "version": scale.version},
+        )
+    return assessment
+
+
+def _due_at(incident: Incident, scale: nciss.Scale) -> dt.datetime | None:
+    """When the incident's current response target falls due (None once resolved)."""
+    if incident.status not in OPEN_STATUSES:
+        return None
+    targets = response_targets(scale, incident.level, incident.reported_at)
+    if incident.status == Status.REPORTED:
+        step = "triage"
+    elif incident.first_response_at is None:
+        step = "first_response"
+    else:
+        step = "resolution"
+    return targets.get(step)
+
+
+def update_facts(*, incident: Incident, actor: User, changes: dict[str, Any], note: str = "") -> Incident:
+    """Change some facts (``None`` removes one) and assess again."""
+    _require_information_right(actor, incident)
+    merged = {**incident.facts, **changes}
+    clean = _validated({k: v for k, v in merged.items() if v is not None})
+    before = incident.facts
+    diff = {k: [before.get(k), clean.get(k)] for k in sorted(set(before) | set(clean)) if before.get(k) != clean.get(k)}
+    if not diff:
+        return incident
+    with transaction.atomic():
+        incident.facts = clean
+        incident.classification = clean.get("classification", "")
+        incident.sector = clean.get("sector", "")
+        incident.save(update_fields=["facts", "classification", "sector", "updated_at"])
+        _entry(incident, TimelineEntry.Kind.FACTS, actor, note, changes=diff)
+        record(actor, "incident.facts_changed", incident, {"changes": diff})
+    assess_incident(incident=incident, actor=actor)
+    return incident
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def change_status(*, incident: Incident, actor: User, to: str, note: str = "") -> Incident:
+    if to not in Status.values:
+        raise ServiceError([("status", f"unknown status {to!r}")])
+    if not may_move(incident.status, to, actor.role):
+        allowed = ", ".join(next_statuses(incident.status, actor.role)) or "none"
+        if not actor.is_csirt_staff:
+            raise NotAllowed("only the CSIRT changes an incident's status")
+        raise ServiceError([("status", f"cannot go from {incident.status} to {to} (allowed: {allowed})")])
+    now = clock.now()
+    with transaction.atomic():
+        before = incident.status
+        incident.status = to
+        if to == Status.TRIAGED and incident.triaged_at is None:
+            incident.triaged_at = now
+        if to == Status.INVESTIGATING and incident.first_response_at is None:
+            incident.first_response_at = now
+        if to == Status.RESOLVED:
+            incident.resolved_at = now
+        if to == Status.CLOSED:
+            incident.closed_at = now
+        if to in OPEN_STATUSES and before in (Status.RESOLVED, Status.CLOSED):
+            incident.resolved_at = incident.closed_at = None
+        incident.due_at = _due_at(incident, national_scale())
+        incident.save()
+        _entry(incident, TimelineEntry.Kind.STATUS, actor, note, **{"from": before, "to": to})
+        record(actor, "incident.status_changed", incident, {"from": before, "to": to, "note": note})
+    return incident
+
+
+def assign(*, incident: Incident, actor: User, assignee: User | None) -> Incident:
+    _require_manager(actor)
+    if assignee is not None and not assignee.is_csirt_staff:
+        raise ServiceError([("assignee", "incidents are assigned to analysts or coordinators")])
+    with transaction.atomic():
+        incident.assignee = assignee
+        incident.save(update_fields=["assignee", "updated_at"])
+        name = assignee.username if assignee else None
+        _entry(incident, TimelineEntry.Kind.ASSIGNMENT, actor, "", assignee=name)
+        record(actor, "incident.assigned", incident, {"assignee": name})
+    return incident
+
+
+def set_waiting_on_reporter(*, incident: Incident, actor: User, waiting: bool) -> Incident:
+    """Pause (or resume) the response clocks while the reporter is asked for more."""
+    _require_manager(actor)
+    with transaction.atomic():
+        incident.waiting_on_reporter = waiting
+        incident.save(update_fields=["waiting_on_reporter", "updated_at"])
+        _entry(incident, TimelineEntry.Kind.STATUS, actor, "", waiting_on_reporter=waiting)
+        record(actor, "incident.waiting_changed", incident, {"waiting_on_reporter": waiting})
+    return incident
+
+
+# ---------------------------------------------------------------- information
+
+
+def add_comment(*, incident: Incident, actor: User, body: str) -> TimelineEntry:
+    _require_information_right(actor, incident)
+    if not body.strip():
+        raise ServiceError([("body", "required")])
+    with transaction.atomic():
+        entry = _entry(incident, TimelineEntry.Kind.COMMENT, actor, body.strip())
+        changed = ["updated_at"]
+        if actor.is_csirt_staff and incident.first_response_at is None and incident.status != Status.REPORTED:
+            incident.first_response_at = entry.created_at
+            incident.due_at = _due_at(incident, national_scale())
+            changed += ["first_response_at", "due_at"]
+        if not actor.is_csirt_staff and incident.waiting_on_reporter:
+            incident.waiting_on_reporter = False
+            changed.append("waiting_on_reporter")
+        incident.save(update_fields=changed)
+        record(actor, "incident.commented", incident, {"entry": entry.pk})
+    return entry
+
+
+def add_attachment(*, incident: Incident, actor: User, upload: UploadedFile) -> Attachment:
+    _require_information_right(actor, incident)
+    limit = settings.NCISS_MAX_ATTACHMENT_BYTES
+    if upload.size is None or upload.size > limit:
+        raise ServiceError([("file", f"larger than the limit of {limit // (1024 * 1024)} MiB")])
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        attachment = Attachment(
+            incident=incident,
+            name=upload.name or "attachment",
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            content_type=upload.content_type or "",
+            uploaded_by=actor,
+            created_at=clock.now(),
+        )
+        attachment.file.save(attachment.name, upload, save=False)
+        attachment.save()
+        _entry(
+            incident,
+            TimelineEntry.Kind.ATTACHMENT,
+            actor,
+            attachment.name,
+            sha256=attachment.sha256,
+            size=attachment.size,
+        )
+        record(
+            actor,
+            "incident.attachment_added",
+            incident,
+            {"name": attachment.name, "sha256": attachment.sha256, "size": attachment.size},
+        )
+    return attachment
+
+
+def reporting_scales() -> list[nciss.Scale]:
+    """The scales whose reporting regimes bind the constituency: the national scale and NCISS_REPORTING_SCALES."""
+    ids = [settings.NCISS_NATIONAL_SCALE, *settings.NCISS_REPORTING_SCALES]
+    scales = [nciss.load_scale(i) for i in dict.fromkeys(ids)]
+    return [s for s in scales if s.regime is not None]
+
+
+def deadlines_of(incident: Incident) -> list[tuple[nciss.Scale, list[DeadlineStatus]]]:
+    """The reporting obligations each binding regime sets for the incident, read from its facts."""
+    times = {
+        k: v
+        for k, v in (
+            ("detected_at", incident.detected_at),
+            ("occurred_at", incident.occurred_at),
+            ("reported_at", incident.reported_at),
+        )
+        if v
+    }
+    out = []
+    for scale in reporting_scales():
+        submitted = {
+            k.partition(":")[2]: dt.datetime.fromisoformat(v)
+            for k, v in incident.reporting_submissions.items()
+            if k.startswith(f"{scale.id}:")
+        }
+        result = nciss.assess(scale, incident.facts)
+        deadlines = reporting_deadlines(scale, incident.facts, result.rank, result.reachable_max, times, submitted)
+        if deadlines:
+            out.append((scale, deadlines))
+    return out
+
+
+def submit_reporting_step(*, incident: Incident, actor: User, scale_id: str, deadline_id: str) -> Incident:
+    """Mark a regulatory report (early warning, notification ...) as submitted now."""
+    _require_information_right(actor, incident)
+    scale = next((s for s in reporting_scales() if s.id == scale_id), None)
+    known = {d.id for d in scale.regime.deadlines} if scale and scale.regime else set()
+    if deadline_id not in known:
+        raise ServiceError([("deadline", f"unknown reporting step {scale_id}:{deadline_id}")])
+    key = f"{scale_id}:{deadline_id}"
+    if key in incident.reporting_submissions:
+        raise ServiceError([("deadline", f"{deadline_id} was already submitted")])
+    now = clock.now()
+    with transaction.atomic():
+        incident.reporting_submissions = {**incident.reporting_submissions, key: now.isoformat()}
+        incident.save(update_fields=["reporting_submissions", "updated_at"])
+        _entry(incident, TimelineEntry.Kind.DEADLINE, actor, "", scale=scale_id, deadline=deadline_id)
+        record(actor, "incident.report_submitted", incident, {"scale": scale_id, "deadline": deadline_id})
+    return incident
+
+
+# ---------------------------------------------------------------- links and sharing
+
+
+def merge_duplicate(*, incident: Incident, actor: User, into: Incident, note: str = "") -> Incident:
+    """Mark ``incident`` a duplicate of ``into``; its reporters follow ``into`` from now on."""
+    _require_manager(actor)
+    if into.pk == incident.pk:
+        raise ServiceError([("into", "an incident cannot duplicate itself")])
+    if into.status == Status.DUPLICATE:
+        raise ServiceError([("into", f"{into.reference} is itself a duplicate of another incident")])
+    if incident.status not in OPEN_STATUSES:
+        raise ServiceError(
+            [("status", f"only open incidents can be merged ({incident.reference} is {incident.status})")]
+        )
+    with transaction.atomic():
+        before = incident.status
+        incident.status = Status.DUPLICATE
+        incident.duplicate_of = into
+        incident.due_at = None
+        incident.save()
+        into.affected_organisations.add(*incident.affected_organisations.all())
+        _entry(
+            incident,
+            TimelineEntry.Kind.STATUS,
+            actor,
+            note,
+            **{"from": before, "to": Status.DUPLICATE, "duplicate_of": into.reference},
+        )
+        _entry(into, TimelineEntry.Kind.LINK, actor, note, merged=incident.reference)
+        record(actor, "incident.merged", incident, {"into": into.reference})
+    return incident
+
+
+def link_related(*, incident: Incident, actor: User, other: Incident) -> None:
+    _require_manager(actor)
+    if other.pk == incident.pk:
+        raise ServiceError([("other", "an incident cannot be related to itself")])
+    with transaction.atomic():
+        incident.related.add(other)
+        _entry(incident, TimelineEntry.Kind.LINK, actor, "", related=other.reference)
+        _entry(other, TimelineEntry.Kind.LINK, actor, "", related=incident.reference)
+        record(actor, "incident.linked", incident, {"related": other.reference})
+
+
+def set_sharing(
+    *, incident: Incident, actor: User, tlp: str, pap: str | None = None, red_recipients: Iterable[User] = ()
+) -> Incident:
+    """Change the TLP (and PAP); TLP:RED needs its named recipients."""
+    if not (actor.is_csirt_staff or incident.created_by_id == actor.pk):
+        raise NotAllowed("only the CSIRT or the original reporter changes how an incident is shared")
+    if tlp not in TLP.values:
+        raise ServiceError([("tlp", f"must be one of {', '.join(TLP.values)}")])
+    if pap is not None and pap not in PAP.values:
+        raise ServiceError([("pap", f"must be one of {', '.join(PAP.values)}")])
+    recipients = list(red_recipients)
+    with transaction.atomic():
+        before = incident.tlp
+        incident.tlp = tlp
+        incident.pap = pap or incident.pap
+        incident.save(update_fields=["tlp", "pap", "updated_at"])
+        if tlp == TLP.RED:
+            incident.red_recipients.set({actor, incident.created_by, *recipients})
+        _entry(
+            incident,
+            TimelineEntry.Kind.TLP,
+            actor,
+            "",
+            **{"from": before, "to": tlp, "recipients": sorted(u.username for u in recipients)},
+        )
+        record(actor, "incident.sharing_changed", incident, {"from": before, "to": tlp, "pap": incident.pap})
+    return incident
+
+
+def record_read(*, incident: Incident, actor: User) -> None:
+    """Every read of a TLP:RED incident goes into the audit log."""
+    if incident.tlp == TLP.RED:
+        record(actor, "incident.read", incident, {"reference": incident.reference})
+
+
+def _require_manager(actor: User) -> None:
+    if not access.can_manage(actor):
+        raise NotAllowed("only analysts and coordinators do this")
+
+
+def _require_information_right(actor: User, incident: Incident) -> None:
+    if not access.can_add_information(actor, incident):
+        raise NotAllowed(f"{incident.reference} is {incident.status}: only the CSIRT can add to it now")
