@@ -25,6 +25,7 @@ import numpy as np
 import nciss
 from nciss.batch import assess_batch, encode
 from nciss.facts import SECTORS, fact_specs
+from nciss.taxonomy import rsit_types
 
 COUNTRIES = ["KZ", "KG", "TJ", "TM", "AF", "RU", "CN", "DE", "US", "UA"]
 NUMBERS = {
@@ -55,13 +56,16 @@ def _skewed(rng: random.Random, values: tuple[str, ...]) -> str:
 
 def records(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
-    specs = [s for s in fact_specs().values() if s.kind not in ("datetime", "string", "country")]
+    specs = [s for s in fact_specs().values() if s.kind not in ("datetime", "country")]
+    types = rsit_types()
     for _ in range(n):
         facts: dict[str, Any] = {}
         for spec in specs:
             if rng.random() > 0.7:
                 continue
-            if spec.kind == "enum":
+            if spec.name == "classification":
+                facts[spec.name] = rng.choice(types)
+            elif spec.kind == "enum":
                 facts[spec.name] = _skewed(rng, spec.values) if spec.ordered else rng.choice(spec.values)
             elif spec.kind == "bool":
                 facts[spec.name] = rng.random() < 0.2

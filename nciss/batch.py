@@ -218,9 +218,27 @@ def assess_batch(scale: Scale, columns: Columns, n: int) -> BatchResult:
         else:
             _fill(scale, lowest, var, var.low)
             _fill(scale, highest, var, var.high)
-    if not enumerated:
-        score, level = _levels(scale, lowest, n)
-        return BatchResult(score, level, _levels(scale, highest, n)[1])
+    score, level = _levels(scale, lowest, n)
+    top = _levels(scale, highest, n)[1]
+    if enumerated:
+        # Only the records where an enumerated fact is unknown need its values tried.
+        rows = np.flatnonzero(np.logical_or.reduce([_unknown(lowest[v.fact]) for v in enumerated]))
+        if rows.size:
+            sub_score, sub_level, sub_top = _enumerate(
+                scale,
+                enumerated,
+                {k: c[rows] for k, c in lowest.items()},
+                {k: c[rows] for k, c in highest.items()},
+                rows.size,
+            )
+            score[rows], level[rows], top[rows] = sub_score, sub_level, sub_top
+    return BatchResult(score, level, top)
+
+
+def _enumerate(
+    scale: Scale, enumerated: list[Variable], lowest: Columns, highest: Columns, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every combination of the enumerated facts' values where they are unknown (as assess)."""
     best_score = best_level = top = None
     for combo in itertools.product(*(v.candidates for v in enumerated)):
         low_cols, high_cols = dict(lowest), dict(highest)
@@ -237,4 +255,4 @@ def assess_batch(scale: Scale, columns: Columns, n: int) -> BatchResult:
         high = _levels(scale, high_cols, n)[1]
         top = high if top is None else np.maximum(top, high)
     assert best_score is not None and best_level is not None and top is not None
-    return BatchResult(best_score, best_level.astype(np.int8), top.astype(np.int8))
+    return best_score, best_level.astype(np.int8), top.astype(np.int8)

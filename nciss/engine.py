@@ -233,22 +233,22 @@ def _combine(scale: Scale, total: float, truth: list[bool]) -> tuple[float | Non
         score = weighted.normalise(total)
         level = weighted.level_for(score)
     score_level = level
-    ceiling = floor = None
-    set_done = False
-    for rule, true in zip(scale.rules, truth, strict=True):
-        if not true:
-            continue
-        if rule.effect == "level":
-            if not set_done:
+    if True in truth:
+        ceiling = floor = None
+        set_done = False
+        for rule, true in zip(scale.rules, truth, strict=True):
+            if not true:
+                continue
+            if rule.effect == "floor":
+                floor = rule.level if floor is None else max(floor, rule.level)
+            elif rule.effect == "ceiling":
+                ceiling = rule.level if ceiling is None else min(ceiling, rule.level)
+            elif not set_done:
                 level, set_done = rule.level, True
-        elif rule.effect == "ceiling":
-            ceiling = rule.level if ceiling is None else min(ceiling, rule.level)
-        else:
-            floor = rule.level if floor is None else max(floor, rule.level)
-    if ceiling is not None and level > ceiling:
-        level = ceiling
-    if floor is not None and level < floor:
-        level = floor
+        if ceiling is not None and level > ceiling:
+            level = ceiling
+        if floor is not None and level < floor:
+            level = floor
     return score, score_level, level
 
 
@@ -260,17 +260,24 @@ def _level(plan: _Plan, facts: Mapping[str, Any]) -> int:
 def _level_with(
     plan: _Plan, facts: dict[str, Any], values: list[float], truth: list[bool], fact: str, value: Any
 ) -> int:
-    """The level when only ``fact`` changes to ``value`` from an evaluated assignment."""
-    changed = {**facts, fact: value}
-    total = sum(values)
-    for i in plan.categories_of.get(fact, ()):
-        weight, get = plan.categories[i]
-        total += weight * get(changed) - values[i]
-    if fact in plan.rules_of:
-        truth = list(truth)
-        for i in plan.rules_of[fact]:
-            truth[i] = plan.tests[i](changed)
-    return _combine(plan.scale, total, truth)[2]
+    """The level when only ``fact`` changes to ``value`` from an evaluated assignment.
+
+    ``facts`` is changed in place for the evaluation and restored before returning.
+    """
+    before = facts[fact]
+    facts[fact] = value
+    try:
+        total = sum(values)
+        for i in plan.categories_of.get(fact, ()):
+            weight, get = plan.categories[i]
+            total += weight * get(facts) - values[i]
+        if fact in plan.rules_of:
+            truth = list(truth)
+            for i in plan.rules_of[fact]:
+                truth[i] = plan.tests[i](facts)
+        return _combine(plan.scale, total, truth)[2]
+    finally:
+        facts[fact] = before
 
 
 # ---------------------------------------------------------------- assessment

@@ -315,7 +315,8 @@ def add_attachment(*, incident: Incident, actor: User, upload: UploadedFile) -> 
     _require_information_right(actor, incident)
     limit = settings.NCISS_MAX_ATTACHMENT_BYTES
     if upload.size is None or upload.size > limit:
-        raise ServiceError([("file", f"larger than the limit of {limit // (1024 * 1024)} MiB")])
+        shown = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise ServiceError([("file", f"larger than the limit of {shown}")])
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
