@@ -18,7 +18,7 @@ facts at their extremes, enumerated facts tried value by value.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ import numpy as np
 from nciss.engine import Variable, plan_for
 from nciss.facts import fact_specs
 from nciss.rules import All, Any_, Compare, Condition, Expr, ListTest, Member, Not
-from nciss.scales import Category, Scale
+from nciss.scales import Category, Rule, Scale
 
 Columns = dict[str, np.ndarray]
 
@@ -171,8 +171,10 @@ def _category_values(scale: Scale, c: Category, cols: Columns) -> np.ndarray:
     return out
 
 
-def _levels(scale: Scale, cols: Columns, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Score and level of complete columns."""
+def _levels(
+    scale: Scale, cols: Columns, n: int, rules: Sequence[tuple[Rule, Condition | bool]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and level of complete columns; ``rules`` may hold the rules specialised to fixed facts."""
     level = np.zeros(n, dtype=np.int8)
     score = np.full(n, np.nan)
     weighted = scale.weighted
@@ -184,16 +186,15 @@ def _levels(scale: Scale, cols: Columns, n: int) -> tuple[np.ndarray, np.ndarray
         starts = np.array([s for _, s in weighted.thresholds])
         ranks = np.array([0] + [lv for lv, _ in weighted.thresholds], dtype=np.int8)
         level = ranks[np.searchsorted(starts, score, side="right")]
-    truth = [_condition(scale, r.when, cols) for r in scale.rules]
-    for rule, true in reversed(list(zip(scale.rules, truth, strict=True))):
+    pairs = rules if rules is not None else [(r, r.when) for r in scale.rules]
+    truth = [(rule, c if isinstance(c, bool) else _condition(scale, c, cols)) for rule, c in pairs if c is not False]
+    for rule, true in reversed(truth):
         if rule.effect == "level":
             level = np.where(true, np.int8(rule.level), level)
-    for rule, true in zip(scale.rules, truth, strict=True):
-        if rule.effect == "ceiling":
-            level = np.where(true, np.minimum(level, rule.level), level)
-    for rule, true in zip(scale.rules, truth, strict=True):
-        if rule.effect == "floor":
-            level = np.where(true, np.maximum(level, rule.level), level)
+    for effect, combine in (("ceiling", np.minimum), ("floor", np.maximum)):
+        for rule, true in truth:
+            if rule.effect == effect:
+                level = np.where(true, combine(level, rule.level), level)
     return score, level.astype(np.int8)
 
 
@@ -235,24 +236,47 @@ def assess_batch(scale: Scale, columns: Columns, n: int) -> BatchResult:
     return BatchResult(score, level, top)
 
 
+def _specialised_combinations(
+    scale: Scale, enumerated: list[Variable]
+) -> list[tuple[tuple[Any, ...], list[tuple[Rule, Condition | bool]]]]:
+    """Each combination of the enumerated facts' values with the rules specialised to it.
+
+    Combinations whose specialised rules are the same give the same levels; when the
+    enumerated facts feed no weighted category (so scores agree too) one of them stands
+    for all, which keeps the search order's first.
+    """
+    plan = plan_for(scale)
+    out = []
+    seen: set[tuple[Any, ...]] = set()
+    for combo in itertools.product(*(v.candidates for v in enumerated)):
+        fixed = {v.fact: value for v, value in zip(enumerated, combo, strict=True)}
+        rules = [(r, r.when.specialise(fixed)) for r in scale.rules]
+        key = tuple(c if isinstance(c, bool) else id(c) if c is r.when else repr(c) for r, c in rules)
+        if plan.enumerated_scoreless and key in seen:
+            continue
+        seen.add(key)
+        out.append((combo, rules))
+    return out
+
+
 def _enumerate(
     scale: Scale, enumerated: list[Variable], lowest: Columns, highest: Columns, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every combination of the enumerated facts' values where they are unknown (as assess)."""
     best_score = best_level = top = None
-    for combo in itertools.product(*(v.candidates for v in enumerated)):
+    for combo, rules in _specialised_combinations(scale, enumerated):
         low_cols, high_cols = dict(lowest), dict(highest)
         for var, value in zip(enumerated, combo, strict=True):
             _fill(scale, low_cols, var, value)
             _fill(scale, high_cols, var, value)
-        score, level = _levels(scale, low_cols, n)
+        score, level = _levels(scale, low_cols, n, rules)
         if best_level is None or best_score is None:
             best_score, best_level = score, level
         else:
             # the lowest level, then the lowest score; the first in search order on ties (as assess)
             better = (level < best_level) | ((level == best_level) & (score < best_score))
             best_score, best_level = np.where(better, score, best_score), np.where(better, level, best_level)
-        high = _levels(scale, high_cols, n)[1]
+        high = _levels(scale, high_cols, n, rules)[1]
         top = high if top is None else np.maximum(top, high)
     assert best_score is not None and best_level is not None and top is not None
     return best_score, best_level.astype(np.int8), top.astype(np.int8)

@@ -223,6 +223,12 @@ class Condition:
         """Python source for this condition over complete facts ``F`` (two-valued)."""
         raise NotImplementedError
 
+    def specialise(self, facts: Facts) -> Condition | bool:
+        """This condition with ``facts`` fixed: True, False, or what still depends on other facts."""
+        if self.facts() <= facts.keys():
+            return bool(self.evaluate(facts))
+        return self
+
     def compile(self) -> Callable[[Facts], bool]:
         """A fast two-valued evaluator for facts holding every fact the condition reads.
 
@@ -278,6 +284,16 @@ class All(Condition):
     def source(self, ns: dict[str, Any]) -> str:
         return "(" + " and ".join(p.source(ns) for p in self.parts) + ")"
 
+    def specialise(self, facts: Facts) -> Condition | bool:
+        rest = []
+        for part in self.parts:
+            v = part.specialise(facts)
+            if v is False:
+                return False
+            if v is not True:
+                rest.append(v)
+        return True if not rest else rest[0] if len(rest) == 1 else All(tuple(rest))
+
     def describe(self) -> str:
         return " and ".join(_wrap(p) for p in self.parts)
 
@@ -302,6 +318,16 @@ class Any_(Condition):
     def source(self, ns: dict[str, Any]) -> str:
         return "(" + " or ".join(p.source(ns) for p in self.parts) + ")"
 
+    def specialise(self, facts: Facts) -> Condition | bool:
+        rest = []
+        for part in self.parts:
+            v = part.specialise(facts)
+            if v is True:
+                return True
+            if v is not False:
+                rest.append(v)
+        return False if not rest else rest[0] if len(rest) == 1 else Any_(tuple(rest))
+
     def describe(self) -> str:
         return " or ".join(_wrap(p) for p in self.parts)
 
@@ -322,6 +348,10 @@ class Not(Condition):
 
     def source(self, ns: dict[str, Any]) -> str:
         return f"(not {self.part.source(ns)})"
+
+    def specialise(self, facts: Facts) -> Condition | bool:
+        v = self.part.specialise(facts)
+        return (not v) if isinstance(v, bool) else Not(v)
 
     def describe(self) -> str:
         return f"not {_wrap(self.part)}"
