@@ -266,3 +266,18 @@ def test_compiled_conditions_agree_with_the_reference_evaluation(facts: dict[str
     for scale in PRESETS.values():
         for rule in scale.rules:
             assert rule.when.compile()(clean) == rule.when.evaluate(clean), rule.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts=st.fixed_dictionaries({s.name: value_of(s) for s in fact_specs().values()}), data=st.data())
+def test_a_condition_specialised_to_some_facts_decides_as_the_whole_condition_does(
+    facts: dict[str, Any], data: st.DataObject
+) -> None:
+    clean = nciss.validate_facts(facts)
+    fixed_names = data.draw(st.sets(st.sampled_from(sorted(clean))))
+    fixed = {k: clean[k] for k in fixed_names}
+    for scale in PRESETS.values():
+        for rule in scale.rules:
+            special = rule.when.specialise(fixed)
+            expected = rule.when.evaluate(clean)
+            assert (special if isinstance(special, bool) else special.evaluate(clean)) == expected, rule.id
