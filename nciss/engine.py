@@ -288,8 +288,9 @@ class Assessment:
     """The result of assessing facts on a scale; ``to_dict()`` is the public JSON shape.
 
     ``completed`` is the assignment the level was computed on: the known facts and
-    every unknown one at its least severe value. Contributions, fired rules and the
-    explanation are derived from it on first use.
+    every unknown one at its least severe value. Score, level and reachable range are
+    computed at once; decisive unknowns, contributions, fired rules and the explanation
+    are derived from ``completed`` on first use.
     """
 
     scale: Scale
@@ -299,8 +300,8 @@ class Assessment:
     rank: int
     score_level: int
     reachable_max: int
-    decisive_unknowns: list[str]
-    truth: list[bool]
+    values: list[float]  # each weighted category's weighted value in ``completed``
+    truth: list[bool]  # each rule's truth in ``completed``
     unknown: list[str]
     assumed: list[str]
     lang: str = "en"
@@ -314,26 +315,45 @@ class Assessment:
         return self.facts.get("classification")
 
     @cached_property
+    def decisive_unknowns(self) -> list[str]:
+        """The unknown facts that alone could change the level, the others staying least severe."""
+        if self.reachable_max == self.rank:
+            return []
+        plan = plan_for(self.scale)
+        completed = dict(self.completed)
+        decisive = []
+        for name in self.unknown:
+            var = plan.variables[name]
+            tries = var.candidates if var.mode == "enumerate" else (var.high,)
+            if any(_level_with(plan, completed, self.values, self.truth, name, value) != self.rank for value in tries):
+                decisive.append(name)
+        return decisive
+
+    @cached_property
     def contributions(self) -> list[dict[str, Any]]:
         """Each weighted category: the fact read, its value, points 0-100 and score points."""
         weighted = self.scale.weighted
         if weighted is None:
             return []
-        span = weighted.maximum - weighted.minimum
+        scale_points = 100.0 / (weighted.maximum - weighted.minimum)
+        facts = self.facts
         out = []
-        for c in weighted.categories:
-            points = c.value_of(self.completed) or 0.0
-            source = next((f for f in c.facts if self.facts.get(f) is not None), None)
+        for c, weighted_value in zip(weighted.categories, self.values, strict=True):
+            source = None
+            for f in c.facts:
+                if f in facts:
+                    source = f
+                    break
             out.append(
                 {
                     "category": c.id,
                     "name": c.name.get_for(self.lang),
                     "fact": source or c.fact,
-                    "value": self.facts[source] if source else None,
+                    "value": facts[source] if source else None,
                     "known": source is not None,
-                    "points": points,
+                    "points": weighted_value / c.weight,
                     "weight": c.weight,
-                    "contribution": 100.0 * c.weight * points / span,
+                    "contribution": weighted_value * scale_points,
                 }
             )
         return out
@@ -345,7 +365,7 @@ class Assessment:
 
     @cached_property
     def explanation(self) -> str:
-        return explain(self, self.lang)
+        return explain(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -404,12 +424,6 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
     score, score_level, rank = _combine(scale, sum(values), truth)
     if not unknown:
         top = rank
-    decisive = []
-    if top > rank:
-        for var in unknown:
-            tries = var.candidates if var.mode == "enumerate" else (var.high,)
-            if any(_level_with(plan, lowest, values, truth, var.fact, value) != rank for value in tries):
-                decisive.append(var.fact)
     return Assessment(
         scale=scale,
         facts=known,
@@ -418,7 +432,7 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
         rank=rank,
         score_level=score_level,
         reachable_max=top,
-        decisive_unknowns=decisive,
+        values=values,
         truth=truth,
         unknown=[v.fact for v in unknown],
         assumed=assumed,

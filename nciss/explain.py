@@ -74,7 +74,9 @@ def _value_label(fact: str, value: Any, lang: str) -> str:
     return str(value)
 
 
-def explain(a: Assessment, lang: str = "en") -> str:
+def explain(a: Assessment) -> str:
+    """The assessment in a few sentences, in the assessment's language."""
+    lang = a.lang
     t = _TEMPLATES.get(lang, _TEMPLATES["en"])
     scale = a.scale
     levels = scale.levels
@@ -93,18 +95,13 @@ def explain(a: Assessment, lang: str = "en") -> str:
             (c for c in a.contributions if c["known"] and c["contribution"] > 0), key=lambda c: -c["contribution"]
         )[:3]
         if known:
-            by_id = {c.id: c for c in scale.weighted.categories} if scale.weighted else {}
             items = ", ".join(
-                f"{by_id[c['category']].name.get_for(lang)}: {_value_label(c['fact'], c['value'], lang)} (+{c['contribution']:.1f})"
-                for c in known
+                f"{c['name']}: {_value_label(c['fact'], c['value'], lang)} (+{c['contribution']:.1f})" for c in known
             )
             parts.append(t["largest"].format(items=items))
     if a.rules_fired:
-        rules = {r.id: r for r in scale.rules}
         items = ", ".join(
-            t[{"level": "set"}.get(r["effect"], r["effect"])].format(
-                name=rules[r["id"]].name.get_for(lang), level=level_name(r["level"])
-            )
+            t[{"level": "set"}.get(r["effect"], r["effect"])].format(name=r["name"], level=level_name(r["level"]))
             for r in a.rules_fired
         )
         parts.append(t["rules"].format(items=items))
