@@ -222,12 +222,17 @@ def assess_batch(scale: Scale, columns: Columns, n: int) -> BatchResult:
     score, level = _levels(scale, lowest, n)
     top = _levels(scale, highest, n)[1]
     if enumerated:
-        # Only the records where an enumerated fact is unknown need its values tried.
-        rows = np.flatnonzero(np.logical_or.reduce([_unknown(lowest[v.fact]) for v in enumerated]))
-        if rows.size:
+        # Only the records where an enumerated fact is unknown need its values tried, and
+        # only for the enumerated facts unknown there: group the records by which those are.
+        pattern = np.zeros(n, dtype=np.int64)
+        for bit, var in enumerate(enumerated):
+            pattern |= _unknown(lowest[var.fact]).astype(np.int64) << bit
+        for code in np.unique(pattern[pattern > 0]):
+            rows = np.flatnonzero(pattern == code)
+            unknown = [v for bit, v in enumerate(enumerated) if code >> bit & 1]
             sub_score, sub_level, sub_top = _enumerate(
                 scale,
-                enumerated,
+                unknown,
                 {k: c[rows] for k, c in lowest.items()},
                 {k: c[rows] for k, c in highest.items()},
                 rows.size,

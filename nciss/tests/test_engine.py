@@ -244,7 +244,7 @@ def test_the_facts_schema_accepts_the_facts_md_example_and_rejects_a_misspelt_fi
         jsonschema.validate({"fatality": 1}, schema)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(records=st.lists(fact_records(), min_size=1, max_size=40), scale_id=st.sampled_from(sorted(PRESETS)))
 def test_the_batch_path_agrees_with_assess_record_by_record(records: list[dict[str, Any]], scale_id: str) -> None:
     import math
@@ -281,3 +281,19 @@ def test_a_condition_specialised_to_some_facts_decides_as_the_whole_condition_do
             special = rule.when.specialise(fixed)
             expected = rule.when.evaluate(clean)
             assert (special if isinstance(special, bool) else special.evaluate(clean)) == expected, rule.id
+
+
+def test_the_batch_path_tries_only_the_facts_unknown_in_each_record() -> None:
+    from nciss.batch import assess_batch, encode
+
+    scale = PRESETS["eu-nis2"]
+    records = [
+        {"entity_type": "search-engine", "users_unavailable": 2_000_000},  # classification unknown
+        {"classification": "availability:outage", "users_unavailable": 2_000_000},  # entity type unknown
+        {"users_unavailable": 2_000_000},  # both unknown
+    ]
+    result = assess_batch(scale, *encode(scale, records))
+    assert [(nciss.assess(scale, r).rank, nciss.assess(scale, r).reachable_max) for r in records] == list(
+        zip(result.level, result.reachable_max, strict=True)
+    )
+    assert list(result.level) == [1, 0, 0]
