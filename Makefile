@@ -12,10 +12,12 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint clean
 
+# The demo: the fictional Republic of Aralia (loaded once; a second run changes nothing), then the server.
 demo: $(INSTALLED)
 	NCISS_DEBUG=1 NCISS_REQUIRE_2FA=0 $(BIN)/nciss migrate
+	NCISS_DEBUG=1 NCISS_REQUIRE_2FA=0 $(BIN)/nciss demo --url http://127.0.0.1:8000/
 	@echo
-	@echo "  The severity calculator is at http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
+	@echo "  The platform is at http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
 	@echo "  Stop it with Ctrl-C."
 	@echo
 	NCISS_DEBUG=1 NCISS_REQUIRE_2FA=0 $(BIN)/nciss serve --host 127.0.0.1 --port 8000

@@ -1,6 +1,6 @@
 """The ``nciss`` command: the core's commands (``nciss.cli``) plus the server's.
 
-Server commands: ``serve``, ``migrate`` and ``manage`` (any Django management command).
+Server commands: ``serve`` (gunicorn), ``migrate`` and ``manage`` (any Django management command).
 Django is imported only when a server command runs, so the core commands start fast.
 Bad configuration stops a server command with one line on stderr and exit code 2.
 """
@@ -33,6 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web platform: the calculator, the API and its docs")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per CPU core, at least 2)",
+    )
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per worker: requests one worker serves at once (default: 4)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request on stderr")
     serve.set_defaults(server_command=_serve)
 
     migrate = commands.add_parser("migrate", help="create or update the database tables")
@@ -64,7 +74,12 @@ def _platform_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given and given[0] in PLATFORM_COMMANDS:
+        # Everything after the name is the management command's own (argparse's REMAINDER
+        # would refuse arguments that start with a dash, e.g. `nciss demo --url ...`).
+        return _platform_command(argparse.Namespace(platform_command=given[0], command_args=given[1:]))
+    args = build_parser().parse_args(given)
     server_command = getattr(args, "server_command", None)
     if server_command is None:
         from nciss import cli as core_cli
@@ -74,10 +89,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Gunicorn (threaded workers) with the WSGI application; Django's runserver only without gunicorn."""
+    for name in ("workers", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            print(f"nciss: --{name} must be at least 1", file=sys.stderr)
+            return EXIT_BAD_CONFIGURATION
     if not _setup_django():
         return EXIT_BAD_CONFIGURATION
-    print(f"nciss: the severity calculator is at http://{args.host}:{args.port}/ (API docs at /api/docs/)", flush=True)
-    return _django_command("runserver", f"{args.host}:{args.port}", "--noreload")
+    address = f"nciss: the severity calculator is at http://{args.host}:{args.port}/ (API docs at /api/docs/)"
+    try:
+        from nciss_platform.server import run_gunicorn
+    except ImportError:  # gunicorn is a dependency; this only keeps a broken install usable
+        print("nciss: gunicorn is not installed: serving with Django's development server", file=sys.stderr)
+        print(address, flush=True)
+        return _django_command("runserver", f"{args.host}:{args.port}", "--noreload")
+    print(address, flush=True)
+    workers = args.workers or max(2, os.cpu_count() or 1)
+    return run_gunicorn(args.host, args.port, workers=workers, threads=args.threads, access_log=args.access_log)
 
 
 def _migrate(args: argparse.Namespace) -> int:

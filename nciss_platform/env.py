@@ -79,7 +79,12 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         # Wait for a lock rather than fail, and take the write lock at BEGIN so that two
         # writers never deadlock on a lock upgrade (the Healthchecks set-up).
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    elif engine != "django.db.backends.postgresql":
+    elif engine == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiles plans for queries that run in milliseconds and adds up to
+        # 170 ms to them (bench/api.py); an incident platform's queries never gain from it.
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    else:
         scheme = url.partition("://")[0]
         raise ImproperlyConfigured(f"{name} names a {scheme} database: nciss runs on SQLite or PostgreSQL ({expected})")
     return config

@@ -41,6 +41,17 @@ except nciss.ScaleError as exc:
 # TOTP for CSIRT staff and administrators; only `make demo` turns it off, and then says so on every page.
 NCISS_REQUIRE_2FA = env_bool("NCISS_REQUIRE_2FA", True)
 
+# Login throttling (accounts.throttle): so many failed sign-ins for one username, or from one
+# address, within NCISS_LOGIN_LOCKOUT_MINUTES lock it for that long after the last of them.
+NCISS_LOGIN_MAX_FAILURES = env_int("NCISS_LOGIN_MAX_FAILURES", 5)
+NCISS_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("NCISS_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+NCISS_LOGIN_LOCKOUT_MINUTES = env_int("NCISS_LOGIN_LOCKOUT_MINUTES", 15)
+for _name in ("NCISS_LOGIN_MAX_FAILURES", "NCISS_LOGIN_MAX_FAILURES_PER_ADDRESS", "NCISS_LOGIN_LOCKOUT_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name}={globals()[_name]} must be at least 1")
+# Behind a reverse proxy, the header it puts the client's address in (e.g. X-Forwarded-For; its last entry).
+NCISS_CLIENT_IP_HEADER = env_str("NCISS_CLIENT_IP_HEADER", "")
+
 # Scales whose reporting regimes bind organisations besides the national scale's (e.g. NIS2 deadlines).
 NCISS_REPORTING_SCALES = env_list("NCISS_REPORTING_SCALES", ["eu-nis2"])
 
@@ -76,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nciss_platform.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -159,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the interface languages wherever they appear (a request's lang, a user's language).
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": LANGUAGES},
     # No call to swagger.io's online validator: the docs page never leaves this server.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

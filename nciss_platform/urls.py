@@ -4,10 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from nciss_platform.accounts import views as accounts_views
+from nciss_platform.incidents.views import home
+
 urlpatterns = [
     path("", include("nciss_platform.scales.urls")),
     path("", include("nciss_platform.incidents.urls")),
+    path("home/", home, name="home"),  # where each role works (LOGIN_REDIRECT_URL)
     path("accounts/", include("nciss_platform.accounts.urls")),
+    # The admin signs in and out through accounts (second factor, throttle, audit), not its own forms.
+    path("admin/login/", accounts_views.admin_login),
+    path("admin/logout/", accounts_views.logout_view),
     path("admin/", admin.site.urls),
     path("api/v1/", include("nciss_platform.scales.api.urls")),
     path("api/v1/", include("nciss_platform.incidents.api.urls")),

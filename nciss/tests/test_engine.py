@@ -287,7 +287,7 @@ def test_the_batch_path_tries_only_the_facts_unknown_in_each_record() -> None:
     from nciss.batch import assess_batch, encode
 
     scale = PRESETS["eu-nis2"]
-    records = [
+    records: list[dict[str, Any]] = [
         {"entity_type": "search-engine", "users_unavailable": 2_000_000},  # classification unknown
         {"classification": "availability:outage", "users_unavailable": 2_000_000},  # entity type unknown
         {"users_unavailable": 2_000_000},  # both unknown

@@ -92,5 +92,30 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        """CSIRT staff and administrators must use TOTP unless the deployment turned it off."""
-        return bool(settings.NCISS_REQUIRE_2FA) and self.role != self.Role.REPORTER
+        """CSIRT staff, administrators and superusers must use TOTP unless the deployment turned it off."""
+        return bool(settings.NCISS_REQUIRE_2FA) and (self.role != self.Role.REPORTER or self.is_superuser)
+
+
+class LoginAttempt(models.Model):
+    """One sign-in attempt, kept so that throttling holds across server processes (accounts.throttle).
+
+    A success is a completed sign-in (after the second factor when one is needed). ``otp_step``
+    is the TOTP time step a successful code used, so that the same code is never accepted twice.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    stage = models.CharField(max_length=20, help_text="password, otp or token")
+    otp_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginattempt_username_at"),
+            models.Index(fields=["ip", "at"], name="loginattempt_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "succeeded" if self.succeeded else "failed"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.ip or 'unknown'}: {self.stage} {outcome}"

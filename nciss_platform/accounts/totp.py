@@ -28,9 +28,22 @@ def code_at(secret: str, moment: float, digits: int = DIGITS) -> str:
 
 def verify(secret: str, code: str, moment: float | None = None, window: int = 1) -> bool:
     """True if ``code`` is valid now or within ``window`` steps either side (clock drift)."""
+    return matching_step(secret, code, moment, window) is not None
+
+
+def matching_step(secret: str, code: str, moment: float | None = None, window: int = 1) -> int | None:
+    """The time step whose code ``code`` is (now or within ``window`` steps either side), or None.
+
+    Callers remember the step of the last accepted code so that a code is never accepted twice.
+    """
     now = time.time() if moment is None else moment
     code = code.strip().replace(" ", "")
-    return any(hmac.compare_digest(code_at(secret, now + i * STEP), code) for i in range(-window, window + 1))
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    for i in range(-window, window + 1):
+        if hmac.compare_digest(code_at(secret, now + i * STEP), code):
+            return int((now + i * STEP) // STEP)
+    return None
 
 
 def provisioning_uri(secret: str, account: str, issuer: str = "nciss") -> str:

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from nciss_platform.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("two-factor/", views.two_factor, name="two-factor"),
+    path("two-factor/enrol/", views.two_factor_enrol, name="two-factor-enrol"),
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,19 +57,30 @@ def _plain(data: dict[str, Any]) -> Any:
 @dataclass
 class Verification:
     checked: int
-    broken_at: int | None  # id of the first event whose hash does not hold
+    broken_at: int | None  # id of the first event whose hash does not hold; -1: events missing at the end
     reason: str = ""
+    last_hash: str = GENESIS  # the hash of the last event checked, to note down outside the database
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify(batch: int = 5000) -> Verification:
-    """Recompute the whole chain; report the first event that does not match."""
+def verify(batch: int = 5000, progress: Callable[[int], None] | None = None) -> Verification:
+    """Recompute the whole chain; report the first event that does not match.
+
+    ``progress`` is called with the number of events checked after each batch. The chain is
+    checked up to the head read first, so events appended meanwhile on a live system are left
+    for the next check rather than reported as missing.
+    """
+    head = AuditHead.objects.filter(pk=1).first()
     prev = GENESIS
     checked = 0
     for event in _events(batch):
+        if head is not None and checked == head.count:
+            break
+        if progress is not None and checked and checked % batch == 0:
+            progress(checked)
         if event.prev_hash != prev:
             return Verification(
                 checked,
@@ -81,14 +92,18 @@ def verify(batch: int = 5000) -> Verification:
             return Verification(checked, event.pk, "its content does not match its hash (the row was edited)")
         prev = event.hash
         checked += 1
-    head = AuditHead.objects.filter(pk=1).first()
+    if progress is not None:
+        progress(checked)
+    if head is None and checked:
+        return Verification(checked, -1, "the chain's head record is missing (it was deleted)", prev)
     if head is not None and (head.count != checked or head.last_hash != prev):
         return Verification(
             checked,
             -1,
             f"the chain ends after {checked} events but {head.count} were written (events at the end were removed)",
+            prev,
         )
-    return Verification(checked, None)
+    return Verification(checked, None, last_hash=prev)
 
 
 def _events(batch: int) -> Iterator[AuditEvent]:

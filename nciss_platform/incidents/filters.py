@@ -11,7 +11,7 @@
 | ``assignee`` | a username, ``me`` or ``none`` |
 | ``reported_from`` / ``reported_to`` | dates (YYYY-MM-DD), inclusive |
 | ``overdue`` | ``1``: only incidents past their response target |
-| ``q`` | search in reference, title and description |
+| ``q`` | a reference (exact), or words searched in title and description |
 | ``ordering`` | ``queue`` (level, then time left), ``-reported_at`` (newest), ``reported_at``, ``-level`` |
 
 Unknown values give a FilterError naming the parameter, never a silent empty list.
@@ -20,6 +20,7 @@ Unknown values give a FilterError naming the parameter, never a silent empty lis
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,8 @@ from nciss_platform import clock
 from nciss_platform.accounts.models import User
 from nciss_platform.incidents.models import Incident
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status
+
+REFERENCE = re.compile(r"^NCISS-\d{4}-\d{6}$", re.IGNORECASE)
 
 ORDERINGS = {
     "queue": [F("level").desc(), F("due_at").asc(nulls_last=True), "reported_at"],
@@ -96,7 +99,8 @@ def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: Us
     if classifications:
         match = Q()
         for c in classifications:
-            match |= Q(classification=c) if ":" in c else Q(classification__startswith=f"{c}:")
+            # a class as a range ("availability:" <= c < "availability;"), which a plain index serves
+            match |= Q(classification=c) if ":" in c else Q(classification__gte=f"{c}:", classification__lt=f"{c};")
         qs = qs.filter(match)
     organisations = _values(params, "organisation")
     if organisations:
@@ -123,8 +127,10 @@ def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: Us
     if _values(params, "overdue")[:1] == ["1"]:
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=clock.now())
     text = str(params.get("q") or "").strip()
-    if text:
-        qs = qs.filter(Q(reference__iexact=text) | Q(title__icontains=text) | Q(description__icontains=text))
+    if REFERENCE.match(text):
+        qs = qs.filter(reference=text.upper())
+    elif text:
+        qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text))
     ordering: Sequence[Any] = ORDERINGS["queue"]
     for value in _values(params, "ordering")[:1]:
         if value not in ORDERINGS:

@@ -79,6 +79,10 @@ class Incident(models.Model):
         ordering = ["-reported_at"]
         indexes = [
             models.Index(fields=["-level", "due_at"], name="incident_queue", condition=Q(status__in=OPEN_STATUSES)),
+            # lets PostgreSQL count the open queue, TLP:RED rule included, from the index alone
+            models.Index(
+                fields=["tlp", "created_by", "id"], name="incident_open_visible", condition=Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["status", "-reported_at"], name="incident_status"),
             models.Index(fields=["reporting_organisation", "-reported_at"], name="incident_reporter_org"),
             models.Index(fields=["sector", "-level"], name="incident_sector"),

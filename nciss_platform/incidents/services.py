@@ -22,21 +22,10 @@ from nciss.deadlines import DeadlineStatus, reporting_deadlines, response_target
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
+from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents import access
 from nciss_platform.incidents.models import PAP, TLP, Assessment, Attachment, Incident, ReferenceCounter, TimelineEntry
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status, may_move, next_statuses
-
-
-class ServiceError(ValueError):
-    """Bad input: ``errors`` holds (field, reason) pairs; nothing was changed."""
-
-    def __init__(self, errors: list[tuple[str, str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{p}: {r}" for p, r in errors))
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this."""
 
 
 def national_scale() -> nciss.Scale:
@@ -222,11 +211,14 @@ def update_facts(*, incident: Incident, actor: User, changes: dict[str, Any], no
     diff = {k: [before.get(k), clean.get(k)] for k in sorted(set(before) | set(clean)) if before.get(k) != clean.get(k)}
     if not diff:
         return incident
+    times = {name: _parse_time(clean.get(name), f"facts.{name}") for name in ("occurred_at", "detected_at")}
     with transaction.atomic():
         incident.facts = clean
         incident.classification = clean.get("classification", "")
         incident.sector = clean.get("sector", "")
-        incident.save(update_fields=["facts", "classification", "sector", "updated_at"])
+        incident.occurred_at = times["occurred_at"] or incident.occurred_at
+        incident.detected_at = times["detected_at"] or incident.detected_at
+        incident.save(update_fields=["facts", "classification", "sector", "occurred_at", "detected_at", "updated_at"])
         _entry(incident, TimelineEntry.Kind.FACTS, actor, note, changes=diff)
         record(actor, "incident.facts_changed", incident, {"changes": diff})
     assess_incident(incident=incident, actor=actor)

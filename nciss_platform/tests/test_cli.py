@@ -95,6 +95,37 @@ def test_it_serves_the_calculator_at_the_address_it_prints(tmp_path):
         server.wait(timeout=10)
 
 
+def test_it_serves_with_gunicorn_workers_and_serves_the_static_files_itself(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "nciss_platform", "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        env={
+            **{k: v for k, v in os.environ.items() if k not in CONFIGURATION},
+            "NCISS_DEBUG": "0",
+            "SECRET_KEY": "x" * 60,
+        },
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _get_when_up(url)
+        with urllib.request.urlopen(f"{url}static/nciss.css", timeout=5) as response:
+            assert response.status == 200 and "gunicorn" in response.headers["Server"]
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 2
+    finally:
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+
+
+def test_it_refuses_fewer_than_one_worker(tmp_path):
+    result = nciss("serve", "--workers", "0", env={"NCISS_DEBUG": "1"}, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr == "nciss: --workers must be at least 1\n"
+
+
 def test_it_runs_the_core_commands_without_loading_django(tmp_path):
     code = "import sys; from nciss_platform.cli import main; rc = main(['scales', 'list', '--json']); print('django' in sys.modules, rc)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)

@@ -233,3 +233,27 @@ def test_every_change_lands_in_an_intact_audit_chain(reporter: User, analyst: Us
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert actions == ["incident.reported", "incident.assessed", "incident.status_changed", "incident.commented"]
     assert verify().ok
+
+
+def test_a_named_tlp_red_recipient_in_another_organisation_sees_the_incident(
+    reporter: User, cloud: Organisation
+) -> None:
+    outsider = User.objects.create_user("outsider", role="reporter", organisation=cloud)
+    bystander = User.objects.create_user("bystander", role="reporter", organisation=cloud)
+    with clock.frozen(T0):
+        incident = services.report_incident(
+            actor=reporter, title="Shared supplier", facts=GRID, tlp="TLP:RED", red_recipients=[outsider]
+        )
+    assert incident in visible_incidents(outsider)
+    assert incident not in visible_incidents(bystander)
+
+
+def test_changing_the_detection_time_moves_the_reporting_deadlines(cloud: Organisation) -> None:
+    user = User.objects.create_user("cloud", role="reporter", organisation=cloud)
+    with clock.frozen(T0):
+        incident = services.report_incident(
+            actor=user, title="Region down", facts={"outage_minutes": 45, "detected_at": "2026-03-02T08:00:00+00:00"}
+        )
+    services.update_facts(incident=incident, actor=user, changes={"detected_at": "2026-03-01T20:00:00+00:00"})
+    ((_, deadlines),) = services.deadlines_of(incident)
+    assert next(d for d in deadlines if d.id == "early-warning").due == dt.datetime(2026, 3, 2, 20, 0, tzinfo=dt.UTC)

@@ -40,6 +40,11 @@ class AssessmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
     rules_fired = serializers.ListField(child=serializers.DictField())
     explanation = serializers.CharField()
+    score_level = serializers.IntegerField(help_text="the level the score alone gives, before rules")
+    unknown_facts = serializers.ListField(
+        child=serializers.CharField(), help_text="facts the scale reads that are unknown"
+    )
+    assumed_facts = serializers.DictField(help_text="facts the scale assumed because the report was silent")
 
 
 class ScaleSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
