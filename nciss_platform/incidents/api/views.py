@@ -83,7 +83,7 @@ class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()  # type: ignore[no-any-return]
+        return self.object_list.order_by()[: self.CAP + 1].count()  # type: ignore[no-any-return]
 
 
 class IncidentPagination(PageNumberPagination):
