@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from nciss.engine import assess
 from nciss.scales import CrosswalkRow, Scale, ScaleError
 
 
@@ -28,3 +32,17 @@ def resolve_level(scale: Scale, level: int | str) -> int:
         names = ", ".join(lv.name.get_for("en") for lv in scale.levels)
         raise ScaleError([("level", f"{scale.id} has no level {level!r} ({names})")])
     return found.rank
+
+
+def agreement(source: Scale, target: Scale, records: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
+    """How many of ``records`` the crosswalk table reads right: (agreeing, total).
+
+    A record agrees when its level on ``target``, assessed from its facts, falls in the
+    range the table gives for its level on ``source``.
+    """
+    agreeing = total = 0
+    for facts in records:
+        row = crosswalk(source, target.id, assess(source, facts).rank)
+        agreeing += row.min <= assess(target, facts).rank <= row.max
+        total += 1
+    return agreeing, total
