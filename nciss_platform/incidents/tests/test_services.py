@@ -18,24 +18,9 @@ from nciss_platform.incidents import services
 from nciss_platform.incidents.access import visible_incidents
 from nciss_platform.incidents.models import Assessment, Incident
 from nciss_platform.incidents.services import NotAllowed, ServiceError
+from nciss_platform.incidents.tests.conftest import GRID_DOWN, T0
 
 pytestmark = pytest.mark.django_db
-
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-GRID = {"functional_impact": "denial-critical", "observed_activity": "effect", "location": "critical-systems"}
-
-
-@pytest.fixture
-def energy() -> Organisation:
-    return Organisation.objects.create(
-        name="Aralia Grid",
-        slug="aralia-grid",
-        kind="operator",
-        sector="energy",
-        criticality="critical",
-        size="large",
-        country="XA",
-    )
 
 
 @pytest.fixture
@@ -52,25 +37,9 @@ def cloud() -> Organisation:
     )
 
 
-@pytest.fixture
-def reporter(energy: Organisation) -> User:
-    return User.objects.create_user("reporter", role="reporter", organisation=energy)
-
-
-@pytest.fixture
-def analyst() -> User:
-    csirt = Organisation.objects.create(name="Aralia CSIRT", slug="csirt", kind="csirt", country="XA")
-    return User.objects.create_user("analyst", role="analyst", organisation=csirt)
-
-
-@pytest.fixture
-def coordinator(analyst: User) -> User:
-    return User.objects.create_user("coordinator", role="coordinator", organisation=analyst.organisation)
-
-
 def report(user: User, **facts: object) -> Incident:
     with clock.frozen(T0):
-        return services.report_incident(actor=user, title="Grid control room dark", facts={**GRID, **facts})
+        return services.report_incident(actor=user, title="Grid control room dark", facts={**GRID_DOWN, **facts})
 
 
 def test_it_gives_references_in_sequence_per_year(reporter: User) -> None:
@@ -202,7 +171,7 @@ def test_it_refuses_an_attachment_over_the_limit_and_fingerprints_the_others(rep
 def test_tlp_red_is_seen_only_by_its_named_recipients(reporter: User, analyst: User, coordinator: User) -> None:
     with clock.frozen(T0):
         incident = services.report_incident(
-            actor=reporter, title="Minister's phone", facts=GRID, tlp="TLP:RED", red_recipients=[analyst]
+            actor=reporter, title="Minister's phone", facts=GRID_DOWN, tlp="TLP:RED", red_recipients=[analyst]
         )
     assert incident in visible_incidents(analyst) and incident in visible_incidents(reporter)
     assert incident not in visible_incidents(coordinator)
@@ -242,7 +211,7 @@ def test_a_named_tlp_red_recipient_in_another_organisation_sees_the_incident(
     bystander = User.objects.create_user("bystander", role="reporter", organisation=cloud)
     with clock.frozen(T0):
         incident = services.report_incident(
-            actor=reporter, title="Shared supplier", facts=GRID, tlp="TLP:RED", red_recipients=[outsider]
+            actor=reporter, title="Shared supplier", facts=GRID_DOWN, tlp="TLP:RED", red_recipients=[outsider]
         )
     assert incident in visible_incidents(outsider)
     assert incident not in visible_incidents(bystander)
