@@ -203,6 +203,17 @@ def _getter(category: Category) -> Callable[[Mapping[str, Any]], float]:
     if len(category.sources) == 1:
         fact, options = category.sources[0].fact, category.sources[0].options
         return lambda facts: options.get(facts.get(fact), 0.0)  # type: ignore[arg-type]
+    if category.sources:
+        sources = [(source.fact, source.options) for source in category.sources]
+
+        def first_known(facts: Mapping[str, Any]) -> float:
+            for fact, options in sources:
+                value = facts.get(fact)
+                if value is not None:
+                    return options.get(value, 0.0)
+            return 0.0
+
+        return first_known
     return lambda facts: category.value_of(facts) or 0.0
 
 
@@ -338,21 +349,20 @@ class Assessment:
         scale_points = 100.0 / (weighted.maximum - weighted.minimum)
         facts = self.facts
         out = []
-        for c, weighted_value in zip(weighted.categories, self.values, strict=True):
-            source = None
-            for f in c.facts:
-                if f in facts:
-                    source = f
-                    break
+        for (cid, name, weight, sources, general), weighted_value in zip(
+            _categories_in(self.scale, self.lang), self.values, strict=True
+        ):
+            source = next((f for f in sources if f in facts), general) if len(sources) > 1 else general
+            known = source in facts
             out.append(
                 {
-                    "category": c.id,
-                    "name": c.name.get_for(self.lang),
-                    "fact": source or c.fact,
-                    "value": facts[source] if source else None,
-                    "known": source is not None,
-                    "points": weighted_value / c.weight,
-                    "weight": c.weight,
+                    "category": cid,
+                    "name": name,
+                    "fact": source,
+                    "value": facts[source] if known else None,
+                    "known": known,
+                    "points": weighted_value / weight,
+                    "weight": weight,
                     "contribution": weighted_value * scale_points,
                 }
             )
@@ -383,6 +393,13 @@ class Assessment:
             "unknown_facts": self.unknown,
             "assumed_facts": {f: self.facts[f] for f in self.assumed},
         }
+
+
+@lru_cache(maxsize=256)
+def _categories_in(scale: Scale, lang: str) -> list[tuple[str, str, float, tuple[str, ...], str]]:
+    """Per weighted category, in ``lang``: id, name, weight, the facts it reads, its general fact."""
+    categories = scale.weighted.categories if scale.weighted else ()
+    return [(c.id, c.name.get_for(lang), c.weight, c.facts, c.fact) for c in categories]
 
 
 def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validated: bool = False) -> Assessment:
