@@ -55,6 +55,9 @@ class _Plan:
     reads: tuple[str, ...]  # every fact the level depends on
     enumerated_scoreless: bool  # no enumerated fact feeds a weighted category
     tests: list[Callable[[Mapping[str, Any]], bool]]  # each rule's condition, compiled
+    set_rules: list[tuple[int, int]]  # (rule index, level) of the rules of each effect, in order
+    ceilings: list[tuple[int, int]]
+    floors: list[tuple[int, int]]
 
 
 def _rule_polarity(rule: Rule, scale: Scale, set_rules_monotone: bool) -> int:
@@ -195,6 +198,10 @@ def plan_for(scale: Scale) -> _Plan:
         tuple(sorted(set(categories_of) | set(rules_of))),
         not any(v.mode == "enumerate" and v.fact in categories_of for v in variables.values()),
         [rule.when.compile() for rule in scale.rules],
+        *(
+            [(i, r.level) for i, r in enumerate(scale.rules) if r.effect == effect]
+            for effect in ("level", "ceiling", "floor")
+        ),
     )
 
 
@@ -235,37 +242,32 @@ def _parts(plan: _Plan, facts: Mapping[str, Any]) -> tuple[list[float], list[boo
     return [w * get(facts) for w, get in plan.categories], [test(facts) for test in plan.tests]
 
 
-def _combine(scale: Scale, total: float, truth: list[bool]) -> tuple[float | None, int, int]:
+def _combine(plan: _Plan, total: float, truth: list[bool]) -> tuple[float | None, int, int]:
     """(score, score level, level) from the weighted total and the rules' truth."""
     score = None
     level = 0
-    weighted = scale.weighted
+    weighted = plan.scale.weighted
     if weighted is not None:
         score = weighted.normalise(total)
         level = weighted.level_for(score)
     score_level = level
     if True in truth:
-        ceiling = floor = None
-        set_done = False
-        for rule, true in zip(scale.rules, truth, strict=True):
-            if not true:
-                continue
-            if rule.effect == "floor":
-                floor = rule.level if floor is None else max(floor, rule.level)
-            elif rule.effect == "ceiling":
-                ceiling = rule.level if ceiling is None else min(ceiling, rule.level)
-            elif not set_done:
-                level, set_done = rule.level, True
-        if ceiling is not None and level > ceiling:
-            level = ceiling
-        if floor is not None and level < floor:
-            level = floor
+        for i, rank in plan.set_rules:
+            if truth[i]:
+                level = rank
+                break
+        ceilings = [rank for i, rank in plan.ceilings if truth[i]]
+        if ceilings:
+            level = min(level, *ceilings)
+        floors = [rank for i, rank in plan.floors if truth[i]]
+        if floors:
+            level = max(level, *floors)
     return score, score_level, level
 
 
 def _level(plan: _Plan, facts: Mapping[str, Any]) -> int:
     values, truth = _parts(plan, facts)
-    return _combine(plan.scale, sum(values), truth)[2]
+    return _combine(plan, sum(values), truth)[2]
 
 
 def _level_with(
@@ -286,7 +288,7 @@ def _level_with(
             truth = list(truth)
             for i in plan.rules_of[fact]:
                 truth[i] = plan.tests[i](facts)
-        return _combine(plan.scale, total, truth)[2]
+        return _combine(plan, total, truth)[2]
     finally:
         facts[fact] = before
 
@@ -438,7 +440,7 @@ def assess(scale: Scale, facts: Mapping[str, Any], lang: str = "en", *, validate
     elif unknown:
         top = _level(plan, highest)
     values, truth = _parts(plan, lowest)
-    score, score_level, rank = _combine(scale, sum(values), truth)
+    score, score_level, rank = _combine(plan, sum(values), truth)
     if not unknown:
         top = rank
     return Assessment(
@@ -468,7 +470,7 @@ def _lowest_completion(plan: _Plan, partial: dict[str, Any], enumerated: list[Va
     best_key = (math.inf, math.inf)
     for completion in _completions(partial, enumerated):
         values, truth = _parts(plan, completion)
-        score, _, level = _combine(plan.scale, sum(values), truth)
+        score, _, level = _combine(plan, sum(values), truth)
         key = (level, score if score is not None else 0.0)
         if key < best_key:
             best, best_key = completion, key
