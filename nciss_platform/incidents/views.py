@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -416,10 +417,23 @@ def _queue_page(
     scale = services.national_scale()
     with translation.override(lang):
         levels = {level.rank: display.level(level.rank, lang, scale) for level in scale.levels}
+        # Fifty rows share a handful of badges and two URL patterns: render and reverse once per page.
+        badges = _BadgeCache()
+        detail_url = reverse("incidents:detail", args=[_REF])
+        assign_url = reverse("incidents:action", args=[_REF, "assign"])
         rows = [
             {
                 "incident": incident,
+                "detail_url": detail_url.replace(_REF, incident.reference),
+                "assign_url": assign_url.replace(_REF, incident.reference),
                 "level": levels[min(incident.level, scale.top)],
+                "level_badge": badges.get("scales/_badge.html", level=levels[min(incident.level, scale.top)]),
+                "tlp_badge": badges.get("incidents/_tlp.html", incident={"tlp": incident.tlp}),
+                "status_badge": badges.get(
+                    "incidents/_status.html",
+                    incident={"status": incident.status, "waiting_on_reporter": incident.waiting_on_reporter},
+                    status=display.status_label(incident.status),
+                ),
                 "status": display.status_label(incident.status),
                 "clock": display.clock_of(incident, now),
                 "classification": display.classification_text(incident.classification),
@@ -440,6 +454,22 @@ def _queue_page(
             "staff": _staff_users(),
         }
     return _render(request, "incidents/queue.html", context, 400 if errors or problem else status)
+
+
+_REF = "NCISS-0000-000000"  # a reference-shaped placeholder for URLs reversed once per page
+
+
+class _BadgeCache:
+    """Small templates rendered once per distinct context within one page."""
+
+    def __init__(self) -> None:
+        self.rendered: dict[str, str] = {}
+
+    def get(self, template: str, **context: Any) -> str:
+        key = template + repr(sorted(context.items(), key=lambda kv: kv[0]))
+        if key not in self.rendered:
+            self.rendered[key] = render_to_string(template, context)
+        return self.rendered[key]
 
 
 def _staff_users() -> list[tuple[str, str]]:
