@@ -211,22 +211,9 @@ def make_world(rng: random.Random) -> World:
 
     from nciss_platform.accounts.models import Organisation, User
     from nciss_platform.incidents import demo_data
+    from nciss_platform.incidents.demo_loader import demo_organisation
 
-    orgs = [
-        Organisation(
-            slug=o.slug,
-            name=o.name,
-            kind=o.kind,
-            sector=o.sector,
-            criticality=o.criticality,
-            size=o.size,
-            entity_type=o.entity_type,
-            country=o.country,
-            annual_turnover_eur=o.turnover_meur * 1e6 if o.turnover_meur else None,
-            preferred_scale=o.preferred_scale,
-        )
-        for o in demo_data.ORGANISATIONS
-    ]
+    orgs = [demo_organisation(o) for o in demo_data.ORGANISATIONS]
     sectors = list(SECTOR_MIX)
     for i in range(ORGANISATIONS - len(orgs)):
         sector = rng.choices(sectors, weights=list(SECTOR_MIX.values()))[0]
