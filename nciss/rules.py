@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nciss.facts import FactSpec, fact_specs
+from nciss.texts import Text
 
 Facts = Mapping[str, Any]
 Errors = list[tuple[str, str]]
@@ -38,6 +39,35 @@ _OP_DIRECTION = {">=": 1, ">": 1, "<=": -1, "<": -1, "==": 0, "!=": 0}
 _LIST_TEST = re.compile(r"^\s*(not empty|empty|contains\s+(\S+)|count\s*(>=|<=|==|!=|>|<)\s*(\d+))\s*$")
 _OP_PREFIX = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 COMBINATORS = ("all", "any", "not")
+
+# What rules outside scales may test besides the incident's facts: where the incident stands
+# in the platform. Routing, escalation and exercise rules read them (``parse_condition(...,
+# context=True)``); scale rules cannot, since a scale's level cannot depend on itself.
+CONTEXT_FACTS: dict[str, FactSpec] = {
+    "level": FactSpec(
+        name="level",
+        kind="int",
+        group="context",
+        label=Text(
+            {"en": "Level (national scale)", "ru": "Уровень (национальная шкала)", "uz": "Daraja (milliy shkala)"}
+        ),
+        question=Text({"en": "The incident's rank on the national scale, from 0"}),
+    ),
+    "tlp": FactSpec(
+        name="tlp",
+        kind="enum",
+        group="context",
+        ordered=True,
+        values=("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"),
+        label=Text({"en": "TLP", "ru": "TLP", "uz": "TLP"}),
+        question=Text({"en": "How the incident may be shared (Traffic Light Protocol 2.0)"}),
+    ),
+}
+
+
+def _spec(name: str) -> FactSpec:
+    """A fact of the vocabulary, or a context fact."""
+    return fact_specs().get(name) or CONTEXT_FACTS[name]
 
 
 class ConditionError(ValueError):
@@ -390,7 +420,7 @@ class Compare(Condition):
         return bool(_COMPARE[self.op](v, self.operand))
 
     def directions(self, sign: int, out: dict[str, int]) -> None:
-        spec = fact_specs()[self.fact]
+        spec = _spec(self.fact)
         d = _OP_DIRECTION[self.op]
         if d == 0 and spec.kind == "bool":
             # "== true" only grows with the fact, "== false" only shrinks
@@ -416,7 +446,7 @@ class Compare(Condition):
             if self.operand.op == "const":
                 out.setdefault(self.fact, set()).add(self.operand.args[0])
         elif self.ranks is not None:
-            out.setdefault(self.fact, set()).add(fact_specs()[self.fact].values[self.operand])
+            out.setdefault(self.fact, set()).add(_spec(self.fact).values[self.operand])
         else:
             out.setdefault(self.fact, set()).add(self.operand)
 
@@ -428,7 +458,7 @@ class Compare(Condition):
         return f"({value} {self.op} {right})"
 
     def describe(self) -> str:
-        if fact_specs()[self.fact].kind == "bool" and self.op == "==":
+        if _spec(self.fact).kind == "bool" and self.op == "==":
             return self.fact if self.operand else f"not {self.fact}"
         return f"{self.fact} {self.op} {self.shown}"
 
@@ -445,7 +475,7 @@ class Member(Condition):
         return None if v is None else v in self.values
 
     def directions(self, sign: int, out: dict[str, int]) -> None:
-        spec = fact_specs()[self.fact]
+        spec = _spec(self.fact)
         d = 0
         if spec.ordered and spec.kind == "enum":
             ranks = sorted(spec.values.index(v) for v in self.values)
@@ -518,17 +548,24 @@ class ListTest(Condition):
 # ---------------------------------------------------------------- parsing
 
 
-def parse_condition(raw: Any, path: str, extra_values: Mapping[str, frozenset[str]] | None = None) -> Condition:
-    """Parse a condition mapping; raise ConditionError with every problem found."""
+def parse_condition(
+    raw: Any, path: str, extra_values: Mapping[str, frozenset[str]] | None = None, *, context: bool = False
+) -> Condition:
+    """Parse a condition mapping; raise ConditionError with every problem found.
+
+    ``context`` lets the condition test the CONTEXT_FACTS too (rules outside scales).
+    """
     errors: Errors = []
-    node = _parse(raw, path, errors, extra_values or {})
+    node = _parse(raw, path, errors, extra_values or {}, context)
     if errors:
         raise ConditionError(errors)
     assert node is not None
     return node
 
 
-def _parse(raw: Any, path: str, errors: Errors, extra: Mapping[str, frozenset[str]]) -> Condition | None:
+def _parse(
+    raw: Any, path: str, errors: Errors, extra: Mapping[str, frozenset[str]], context: bool = False
+) -> Condition | None:
     if not isinstance(raw, dict) or not raw:
         errors.append((path, "expected a mapping of facts to tests, or all/any/not"))
         return None
@@ -539,16 +576,16 @@ def _parse(raw: Any, path: str, errors: Errors, extra: Mapping[str, frozenset[st
             if not isinstance(value, list) or not value:
                 errors.append((sub, "expected a non-empty list of conditions"))
                 continue
-            children = [_parse(v, f"{sub}[{i}]", errors, extra) for i, v in enumerate(value)]
+            children = [_parse(v, f"{sub}[{i}]", errors, extra, context) for i, v in enumerate(value)]
             kids = tuple(c for c in children if c is not None)
             if len(kids) == len(children):
                 parts.append(All(kids) if key == "all" else Any_(kids))
         elif key == "not":
-            child = _parse(value, sub, errors, extra)
+            child = _parse(value, sub, errors, extra, context)
             if child is not None:
                 parts.append(Not(child))
         else:
-            spec = fact_specs().get(key)
+            spec = fact_specs().get(key) or (CONTEXT_FACTS.get(key) if context else None)
             if spec is None:
                 errors.append((sub, "unknown fact"))
                 continue

@@ -76,13 +76,23 @@ SCALE_SCHEMA: dict[str, Any] = {
                         "meaning": TEXT,
                         "targets": _obj(
                             {
-                                k: {"type": "string", "pattern": DURATION_PATTERN}
-                                for k in ("triage", "first_response", "resolution")
+                                **{
+                                    k: {"type": "string", "pattern": DURATION_PATTERN}
+                                    for k in ("triage", "first_response", "resolution")
+                                },
+                                "business_hours": {
+                                    "type": "boolean",
+                                    "description": "Whether the targets count working time only (default: below around_the_clock_from)",
+                                },
                             }
                         ),
                     },
                     ["name", "colour"],
                 ),
+            },
+            "around_the_clock_from": {
+                **RANK,
+                "description": "Response targets of this level and above run around the clock, below it in business hours",
             },
             "assume": {
                 "type": "object",

@@ -69,6 +69,7 @@ class Level:
     colour: str
     meaning: Text
     targets: dict[str, Duration]
+    business_hours: bool = False  # the targets count working time only (nciss.clocks)
 
     def summary(self, lang: str = "en") -> dict[str, Any]:
         return {"rank": self.rank, "name": self.name.get_for(lang), "colour": self.colour}
@@ -456,11 +457,14 @@ class _Builder:
 
     def levels(self) -> tuple[Level, ...]:
         out = []
+        around_the_clock_from = self.around_the_clock_from()
         for i, raw in enumerate(self.d["levels"]):
             p = f"levels[{i}]"
             if "rank" in raw and raw["rank"] != i:
                 self.errors.append((f"{p}.rank", f"must be {i}: ranks run from 0 in the order of the levels"))
-            targets = {k: Duration.parse(v) for k, v in raw.get("targets", {}).items()}
+            raw_targets = dict(raw.get("targets", {}))
+            business_hours = raw_targets.pop("business_hours", i < around_the_clock_from)
+            targets = {k: Duration.parse(v) for k, v in raw_targets.items()}
             out.append(
                 Level(
                     i,
@@ -468,6 +472,7 @@ class _Builder:
                     raw["colour"].lower(),
                     self.text(raw.get("meaning", ""), f"{p}.meaning") if raw.get("meaning") else Text(),
                     targets,
+                    business_hours,
                 )
             )
         names = [level.name["en"].lower() for level in out]
@@ -475,6 +480,13 @@ class _Builder:
             if n in names[:i]:
                 self.errors.append((f"levels[{i}].name", f"duplicate level name {n!r}"))
         return tuple(out)
+
+    def around_the_clock_from(self) -> int:
+        """The lowest rank whose response targets run around the clock: given, or the top three of a long scale."""
+        given = self.d.get("around_the_clock_from")
+        if isinstance(given, int) and not isinstance(given, bool):
+            return self.rank(given, "around_the_clock_from")
+        return max(1, self.n_levels - 3)
 
     def sectors(self) -> tuple[dict[str, dict[str, Any]], frozenset[str]]:
         raw = self.d.get("sectors", {})

@@ -64,6 +64,12 @@ PLATFORM_COMMANDS = {
     "demo": "load the fictional national demo data set (idempotent) and print a login for each role",
     "createuser": "create a user: nciss createuser NAME --role ROLE --org ORG",
     "audit": "check the audit log: nciss audit verify",
+    "import": "import incidents: nciss import --format veris|stix|misp|intelmq|csv --user NAME PATH...",
+    "export": "export incidents: nciss export --format stix|misp|veris|csv [--incident REF]... [-o PATH]",
+    "worker": "run background jobs (notifications, escalations): nciss worker [--once] [--concurrency N]",
+    "notify": "check clocks and acknowledgements now, and keep the periodic check scheduled: nciss notify tick",
+    "mail": "e-mail with reporters: nciss mail serve [--host H] [--port 2525] [--lmtp] | nciss mail poll-imap [--once]",
+    "sitrep": "situation reports as PDF or HTML: nciss sitrep [--incident REF [--advisory]] [--date DAY] [--lang en|ru|uz] -o FILE",
 }
 
 

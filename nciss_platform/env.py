@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -77,8 +78,14 @@ def env_database(name: str, default: str) -> dict[str, Any]:
     engine = config["ENGINE"]
     if engine == "django.db.backends.sqlite3":
         # Wait for a lock rather than fail, and take the write lock at BEGIN so that two
-        # writers never deadlock on a lock upgrade (the Healthchecks set-up).
-        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        # writers never deadlock on a lock upgrade (the Healthchecks set-up). Write-ahead
+        # logging lets readers go on during a write, and with it synchronous=NORMAL syncs
+        # at checkpoints rather than at every commit (still safe against corruption).
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     elif engine == "django.db.backends.postgresql":
         # PostgreSQL's JIT compiles plans for queries that run in milliseconds and adds up to
         # 170 ms to them (bench/api.py); an incident platform's queries never gain from it.
@@ -88,3 +95,43 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         scheme = url.partition("://")[0]
         raise ImproperlyConfigured(f"{name} names a {scheme} database: nciss runs on SQLite or PostgreSQL ({expected})")
     return config
+
+
+_SMTP_SCHEMES = {"smtp": (25, False, False), "smtp+tls": (587, True, False), "smtps": (465, False, True)}
+
+
+def env_smtp(name: str) -> dict[str, Any] | None:
+    """Django's ``EMAIL_*`` settings from an SMTP URL, or None when ``name`` is unset.
+
+    ``smtp://host:25`` (plain), ``smtp+tls://user:password@host:587`` (STARTTLS) or
+    ``smtps://user:password@host:465`` (TLS from the start); user and password percent-encoded.
+    """
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    expected = "use smtp://host:25, smtp+tls://user:password@host:587 or smtps://user:password@host:465"
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in _SMTP_SCHEMES or not parts.hostname or port == -1:
+        # The URL may hold a password: never repeat it.
+        raise ImproperlyConfigured(f"{name} is not an SMTP URL that nciss can read: {expected}")
+    default_port, starttls, implicit_tls = _SMTP_SCHEMES[parts.scheme]
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or default_port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": starttls,
+        "EMAIL_USE_SSL": implicit_tls,
+    }
+
+
+def env_broker(name: str) -> str:
+    """A Redis URL (``redis://``, ``rediss://`` or ``unix://``), or "" when ``name`` is unset."""
+    url = os.environ.get(name, "").strip()
+    if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"{name} is not a Redis URL: use redis://host:6379/0")
+    return url

@@ -9,7 +9,16 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import nciss
-from nciss_platform.env import env_bool, env_database, env_int, env_list, env_secret, env_str
+from nciss_platform.env import (
+    env_bool,
+    env_broker,
+    env_database,
+    env_int,
+    env_list,
+    env_secret,
+    env_smtp,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -60,6 +69,43 @@ NCISS_COUNTRY = env_str("NCISS_COUNTRY", "XA")
 NCISS_MAX_ATTACHMENT_BYTES = env_int("NCISS_MAX_ATTACHMENT_MB", 10) * 1024 * 1024
 MEDIA_ROOT = Path(env_str("NCISS_MEDIA_ROOT", str(Path.cwd() / "media")))
 
+# Outgoing e-mail (notifications): NCISS_SMTP_URL, or the EMAIL_* variables one by one.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_smtp = env_smtp("NCISS_SMTP_URL") or {
+    "EMAIL_HOST": env_str("EMAIL_HOST", "localhost"),
+    "EMAIL_PORT": env_int("EMAIL_PORT", 25),
+    "EMAIL_HOST_USER": env_str("EMAIL_HOST_USER", ""),
+    "EMAIL_HOST_PASSWORD": env_secret("EMAIL_HOST_PASSWORD") or "",
+    "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS", False),
+    "EMAIL_USE_SSL": env_bool("EMAIL_USE_SSL", False),
+}
+EMAIL_HOST, EMAIL_PORT = _smtp["EMAIL_HOST"], _smtp["EMAIL_PORT"]
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp["EMAIL_HOST_USER"], _smtp["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp["EMAIL_USE_TLS"], _smtp["EMAIL_USE_SSL"]
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both on: STARTTLS or TLS from the start, not both")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The sender of notifications; its domain also names their Message-IDs.
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("NCISS_EMAIL_FROM", "nciss@localhost")
+
+# Background work (nciss_platform.outbox): a Redis URL only wakes idle workers at once instead of
+# at their next poll; jobs live in the database either way.
+NCISS_BROKER_URL = env_broker("NCISS_BROKER_URL")
+
+# Notifications: where people reach this platform (the links in messages), how long an
+# acknowledgement link works, and how often the worker checks clocks and acknowledgements.
+NCISS_BASE_URL = env_str("NCISS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+NCISS_ACK_LINK_DAYS = env_int("NCISS_ACK_LINK_DAYS", 14)
+NCISS_NOTIFY_TICK_SECONDS = env_int("NCISS_NOTIFY_TICK_SECONDS", 60)
+
+# E-mail with reporters (nciss_platform.mail, docs/email.md): the address reports and answers go to
+# (the Reply-To of replies), the largest message accepted, attachments per message, and the IMAP
+# mailbox `nciss mail poll-imap` reads (imaps://user:password@host/INBOX; it may hold a password).
+NCISS_MAIL_ADDRESS = env_str("NCISS_MAIL_ADDRESS", DEFAULT_FROM_EMAIL)
+NCISS_MAIL_MAX_BYTES = env_int("NCISS_MAIL_MAX_MB", 25) * 1024 * 1024
+NCISS_MAIL_MAX_ATTACHMENTS = env_int("NCISS_MAIL_MAX_ATTACHMENTS", 10)
+NCISS_IMAP_URL = env_secret("NCISS_IMAP_URL") or ""
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -75,6 +121,12 @@ INSTALLED_APPS = [
     "nciss_platform.audit",
     "nciss_platform.incidents",
     "nciss_platform.scales",
+    "nciss_platform.interop",
+    "nciss_platform.sharing",
+    "nciss_platform.outbox",
+    "nciss_platform.notifications",
+    "nciss_platform.mail",
+    "nciss_platform.reports",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -156,6 +208,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "URL_FORMAT_OVERRIDE": None,  # ?format= names an export format (stix, misp ...), not a renderer
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

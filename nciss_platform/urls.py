@@ -9,7 +9,12 @@ from nciss_platform.incidents.views import home
 
 urlpatterns = [
     path("", include("nciss_platform.scales.urls")),
+    path("", include("nciss_platform.reports.urls")),  # before incidents: its <ref>/<action> would take them
     path("", include("nciss_platform.incidents.urls")),
+    path("", include("nciss_platform.interop.urls")),
+    path("", include("nciss_platform.sharing.urls")),
+    path("", include("nciss_platform.notifications.urls")),
+    path("", include("nciss_platform.mail.urls")),
     path("home/", home, name="home"),  # where each role works (LOGIN_REDIRECT_URL)
     path("accounts/", include("nciss_platform.accounts.urls")),
     # The admin signs in and out through accounts (second factor, throttle, audit), not its own forms.
@@ -19,6 +24,10 @@ urlpatterns = [
     path("api/v1/", include("nciss_platform.scales.api.urls")),
     path("api/v1/", include("nciss_platform.incidents.api.urls")),
     path("api/v1/", include("nciss_platform.accounts.api.urls")),
+    path("api/v1/", include("nciss_platform.interop.api.urls")),
+    path("api/v1/", include("nciss_platform.sharing.api.urls")),
+    path("api/v1/", include("nciss_platform.notifications.api.urls")),
+    path("taxii2/", include("nciss_platform.sharing.taxii_urls")),  # the TAXII 2.1 server (docs/interop/taxii.md)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -52,6 +52,13 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
             raise ValidationError(reason)
         return str(country)
 
+    def clean_reporting_calendar(self) -> Any:
+        calendar = self.cleaned_data["reporting_calendar"]
+        reason = services.calendar_error(calendar)
+        if reason:
+            raise ValidationError(reason)
+        return calendar
+
     def clean_preferred_scale(self) -> str:
         scale_id = self.cleaned_data["preferred_scale"]
         reason = services.scale_error(scale_id)

@@ -76,6 +76,7 @@ class User(AbstractUser):
         ANALYST = "analyst", "Analyst"
         COORDINATOR = "coordinator", "Coordinator"
         ADMINISTRATOR = "administrator", "Administrator"
+        PARTNER = "partner", "Partner abroad"
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPORTER)
     organisation = models.ForeignKey(
@@ -92,8 +93,12 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        """CSIRT staff, administrators and superusers must use TOTP unless the deployment turned it off."""
-        return bool(settings.NCISS_REQUIRE_2FA) and (self.role != self.Role.REPORTER or self.is_superuser)
+        """CSIRT staff, administrators and superusers must use TOTP unless the deployment turned it off.
+
+        Reporters and partners abroad sign in with a password (their own organisation's policy applies).
+        """
+        staff_roles = (self.Role.ANALYST, self.Role.COORDINATOR, self.Role.ADMINISTRATOR)
+        return bool(settings.NCISS_REQUIRE_2FA) and (self.role in staff_roles or self.is_superuser)
 
 
 class LoginAttempt(models.Model):

@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from nciss.clocks import BusinessCalendar, CalendarError
 from nciss_platform import clock
 from nciss_platform.accounts import totp
 from nciss_platform.accounts.access import is_administrator
@@ -78,6 +79,7 @@ def organisation_errors(organisation: Organisation) -> list[tuple[str, str]]:
     checked = {
         "country": country_error(organisation.country),
         "preferred_scale": scale_error(organisation.preferred_scale),
+        "reporting_calendar": calendar_error(organisation.reporting_calendar),
     }
     errors.extend((f, reason) for f, reason in checked.items() if reason and all(f != seen for seen, _ in errors))
     return errors
@@ -87,6 +89,15 @@ def country_error(country: str | None) -> str | None:
     if country and len(country) == 2 and country.isascii() and country.isalpha() and country.isupper():
         return None
     return "expected an ISO 3166-1 alpha-2 code in capitals, e.g. XA"
+
+
+def calendar_error(calendar: Any) -> str | None:
+    """Empty (around the clock) or a valid business calendar (nciss.clocks.BusinessCalendar)."""
+    try:
+        BusinessCalendar.from_json(calendar)
+    except CalendarError as e:
+        return "; ".join(f"{path}: {reason}" for path, reason in e.errors)
+    return None
 
 
 def scale_error(scale_id: str | None) -> str | None:

@@ -81,6 +81,19 @@ ORGANISATIONS: list[Org] = [
     Org("mof", "Ministry of Finance", "agency", "public-administration", "essential", CG),
     Org("tax", "State Tax Committee", "agency", "public-administration", "essential", CG, language="ru"),
     Org("marsk-city", "Marsk City Administration", "agency", "public-administration", "important", LG, language="uz"),
+    # Stakeholders the routing rules tell (nciss_platform.notifications): more regulators, the crisis cell, the police.
+    Org("erxa", "Energy Regulatory Authority of Aralia", "regulator", "energy", "essential", CG, language="ru"),
+    Org("hsi", "State Health Supervision Inspectorate", "regulator", "health", "essential", CG, language="uz"),
+    Org("ncmc", "National Crisis Management Centre", "agency", "public-administration", "critical", CG),
+    Org(
+        "mia-cyber",
+        "Cybercrime Department, Ministry of Internal Affairs",
+        "agency",
+        "public-administration",
+        "critical",
+        CG,
+        language="ru",
+    ),
     # Operators across the NIS2 sectors.
     Org(
         "aralia-grid",
@@ -207,6 +220,7 @@ ORGANISATIONS: list[Org] = [
         CG,
         country="XB",
         preferred_scale="cisa-nciss",
+        language="ru",
     ),
     Org(
         "ostmark-ncc",
@@ -220,6 +234,17 @@ ORGANISATIONS: list[Org] = [
     ),
 ]
 ORGS = {o.slug: o for o in ORGANISATIONS}
+
+# Partner groups: the partners that receive shares together (each is a TAXII collection).
+# (slug, name, description, member organisations)
+PARTNER_GROUPS = [
+    (
+        "csirt-network",
+        "CSIRT network",
+        "The national CSIRTs of the neighbouring countries, sharing under TLP.",
+        ("veskaria-cda", "ostmark-ncc"),
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -257,8 +282,8 @@ PEOPLE: list[Person] = [
     Person("reporter.mfa", "Gulnora", "Saidova", "reporter", "mfa"),
     Person("reporter.tax", "Pavel", "Ostrov", "reporter", "tax", "ru"),
     Person("reporter.regulator", "Shahlo", "Mirzaeva", "reporter", "dsra"),
-    Person("partner.veskaria", "Elena", "Marsh", "reporter", "veskaria-cda"),
-    Person("partner.ostmark", "Henrik", "Lind", "reporter", "ostmark-ncc"),
+    Person("partner.veskaria", "Elena", "Marsh", "partner", "veskaria-cda", "ru"),
+    Person("partner.ostmark", "Henrik", "Lind", "partner", "ostmark-ncc"),
 ]
 ANALYSTS = ["analyst", "l.nazarova", "r.tashev", "d.ermekova"]
 REPORTER_OF = {p.org: p.username for p in PEOPLE if p.role == "reporter"}
@@ -1071,3 +1096,126 @@ ATTACHMENTS = (
         "time,src,dst,port,action\n02:14:07,203.0.113.77,192.0.2.10,3389,deny\n02:14:09,203.0.113.77,192.0.2.10,445,deny\n",
     ),
 )
+
+
+# ------------------------------------------------------------------------ stakeholders and routing
+
+
+@dataclass(frozen=True)
+class DemoContact:
+    """A stakeholder contact; tier 1 is told first, tier 2 when tier 1 does not acknowledge in time."""
+
+    org: str
+    name: str
+    function: str
+    language: str = "en"
+    tier: int = 1
+    webhook: bool = False  # told by a signed webhook as well as by e-mail
+
+    @property
+    def email(self) -> str:
+        local = "".join(c if c.isalnum() else "-" for c in self.function.lower()).strip("-")
+        return f"{'-'.join(filter(None, local.split('-')))[:40]}@{self.org}.example"
+
+
+CONTACTS: list[DemoContact] = [
+    DemoContact(CSIRT, "CERT-XA duty officer", "Incident duty officer"),
+    DemoContact(CSIRT, "Head of CERT-XA", "Head of the national CSIRT", tier=2),
+    DemoContact("erxa", "ERXA duty desk", "Energy security duty desk", "ru"),
+    DemoContact("erxa", "Head of supervision, ERXA", "Head of energy supervision", "uz", tier=2),
+    DemoContact("nbxa", "NBXA cyber risk desk", "Cyber risk supervision desk", "ru", webhook=True),
+    DemoContact("nbxa", "Deputy Governor's office, NBXA", "Office of the Deputy Governor", "ru", tier=2),
+    DemoContact("hsi", "Health inspectorate duty desk", "Health ICT supervision desk", "uz"),
+    DemoContact("ncmc", "Crisis centre watch desk", "National crisis watch desk", "ru"),
+    DemoContact("ncmc", "Head of the crisis centre", "Head of the national crisis cell", "uz", tier=2),
+    DemoContact("mdd", "Deputy Minister for Cyber Security", "Deputy Minister, digital development"),
+    DemoContact("mia-cyber", "Cybercrime duty officer", "Cybercrime duty officer", "ru"),
+    DemoContact("veskaria-cda", "Veskaria OSCE CBM 8 point of contact", "OSCE CBM 8 policy point of contact"),
+    DemoContact("veskaria-cda", "Veskarian CSIRT duty desk", "OSCE CBM 8 technical point of contact", "ru"),
+    DemoContact("ostmark-ncc", "Ostmark OSCE CBM 8 point of contact", "OSCE CBM 8 policy point of contact"),
+]
+
+
+@dataclass(frozen=True)
+class DemoRule:
+    """A routing rule: a condition of the rule language, its events, whom it tells."""
+
+    name: str
+    description: str
+    condition: dict[str, Any]
+    events: tuple[str, ...]
+    orgs: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()  # contact names
+    ack_hours: float | None = None
+
+
+ROUTING_RULES: list[DemoRule] = [
+    DemoRule(
+        "CERT-XA duty: High and above",
+        "The duty officer hears of every serious incident; the head of the CSIRT when a target is missed.",
+        {"level": ">= 3"},
+        ("reported", "level_raised", "target_breached"),
+        orgs=(CSIRT,),
+    ),
+    DemoRule(
+        "Energy, High and above",
+        "Energy incidents at level 3 or more go to the energy regulator and the crisis cell.",
+        {"level": ">= 3", "sector": "energy"},
+        ("reported", "level_raised"),
+        orgs=("erxa", "ncmc"),
+        ack_hours=2,
+    ),
+    DemoRule(
+        "Banking and market infrastructure, Medium and above",
+        "The National Bank supervises banks and the stock exchange.",
+        {"level": ">= 2", "sector": ["banking", "financial"]},
+        ("reported", "level_raised"),
+        orgs=("nbxa",),
+        ack_hours=4,
+    ),
+    DemoRule(
+        "Health, Medium and above",
+        "Hospitals and medicines distribution: the health inspectorate.",
+        {"level": ">= 2", "sector": "health"},
+        ("reported", "level_raised"),
+        orgs=("hsi",),
+        ack_hours=4,
+    ),
+    DemoRule(
+        "Severe and above: crisis cell and ministry",
+        "A national crisis in the making, whatever the sector.",
+        {"level": ">= 4"},
+        ("reported", "level_raised"),
+        orgs=("ncmc",),
+        contacts=("Deputy Minister for Cyber Security",),
+        ack_hours=1,
+    ),
+    DemoRule(
+        "Malicious, Medium and above: the police",
+        "Suspected crime at level 2 or more goes to the cybercrime department.",
+        {"malicious": True, "level": ">= 2"},
+        ("reported", "level_raised"),
+        orgs=("mia-cyber",),
+    ),
+    DemoRule(
+        "Veskaria affected: CBM 8 contact points",
+        "OSCE CBM 8: tell Veskaria's points of contact when an incident reaches into Veskaria.",
+        {"countries_affected": "contains XB", "level": ">= 2"},
+        ("reported", "level_raised"),
+        orgs=("veskaria-cda",),
+    ),
+    DemoRule(
+        "Ostmark affected: CBM 8 contact point",
+        "OSCE CBM 8: tell Ostmark's point of contact when an incident reaches into Ostmark.",
+        {"countries_affected": "contains XC", "level": ">= 2"},
+        ("reported", "level_raised"),
+        orgs=("ostmark-ncc",),
+    ),
+    DemoRule(
+        "Reporting deadlines: remind the duty officer",
+        "A reminder before each regulatory report falls due.",
+        {},
+        ("regime_reminder",),
+        contacts=("CERT-XA duty officer",),
+    ),
+]

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import nciss
-from nciss.deadlines import response_targets
+from nciss.clocks import BusinessCalendar, response_clocks
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.models import AuditEvent
@@ -36,6 +36,9 @@ from nciss_platform.incidents import access, services
 from nciss_platform.incidents import demo_data as data
 from nciss_platform.incidents.models import Incident
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status
+from nciss_platform.notifications import services as notifications
+from nciss_platform.sharing.models import PartnerGroup
+from nciss_platform.sharing.services import set_naming_consent, share_incident
 
 SEED = 2026
 DAYS = 90
@@ -104,6 +107,8 @@ def load(now: dt.datetime | None = None) -> Summary:
         with clock.frozen(first):
             _create_organisations()
             _create_people()
+            _create_directory()
+            _create_partner_groups()
         _play(plans, anchor)
     summary = summarise(loaded=True)
     summary.seconds = time.perf_counter() - started
@@ -185,6 +190,45 @@ def _create_people() -> None:
         )
 
 
+def _create_partner_groups() -> None:
+    orgs = {o.slug: o for o in Organisation.objects.filter(kind=Organisation.Kind.PARTNER)}
+    for slug, name, description, members in data.PARTNER_GROUPS:
+        group = PartnerGroup.objects.create(slug=slug, name=name, description=description)
+        group.organisations.set([orgs[m] for m in members])
+
+
+def _create_directory() -> None:
+    """The stakeholder directory and the routing rules, set up by the administrator before the history."""
+    admin = User.objects.get(username="admin")
+    orgs = {o.slug: o for o in Organisation.objects.all()}
+    contacts = {}
+    for c in data.CONTACTS:
+        hook = {"webhook_url": f"https://{c.org}.example/nciss/webhook", "webhook_secret": f"demo-{c.org}"}
+        contacts[c.name] = notifications.save_contact(
+            actor=admin,
+            name=c.name,
+            organisation=orgs[c.org],
+            function=c.function,
+            email=c.email,
+            channels=["email", "webhook"] if c.webhook else ["email"],
+            language=c.language,
+            tier=c.tier,
+            **(hook if c.webhook else {}),
+        )
+    for order, r in enumerate(data.ROUTING_RULES, start=1):
+        notifications.save_rule(
+            actor=admin,
+            name=r.name,
+            description=r.description,
+            condition=r.condition,
+            events=list(r.events),
+            organisations=[orgs[slug] for slug in r.orgs],
+            contacts=[contacts[name] for name in r.contacts],
+            ack_within=dt.timedelta(hours=r.ack_hours) if r.ack_hours else None,
+            order=order * 10,
+        )
+
+
 # ------------------------------------------------------------------------ planning
 
 
@@ -206,6 +250,7 @@ class _Planner:
         self.anchor = anchor
         self.scale = services.national_scale()
         self.nis2 = nciss.load_scale("eu-nis2")
+        self.calendar = BusinessCalendar.from_json(data.CALENDAR)  # the CSIRT's, as the platform's clocks count
         self.keys = itertools.count()
         self.extra: list[Plan] = []  # plans made along with a story (its duplicate report)
 
@@ -236,7 +281,8 @@ class _Planner:
         return self.rng.choices(data.ANALYSTS, weights=[4, 3, 2, 2])[0]
 
     def targets(self, level: int, t0: dt.datetime) -> dict[str, dt.timedelta]:
-        return {k: v - t0 for k, v in response_targets(self.scale, level, t0).items()}
+        clocks = response_clocks(self.scale.levels[level], t0, {}, [], self.calendar, t0)
+        return {target.step: target.due - t0 for target in clocks}
 
     # -- a random incident
 
@@ -510,6 +556,15 @@ class _Planner:
             },
             note="The interconnector to Veskaria tripped; about 21 % of the population is without power. Engineering credentials were stolen.",
         )
+        add(t0 + 80 * MINUTE, "consent", "reporter.grid", agreed=True)
+        add(
+            t0 + 85 * MINUTE,
+            "share",
+            "coordinator",
+            organisations=["veskaria-cda"],
+            recipients=["partner.veskaria"],
+            identify_reporter=True,
+        )
         add(
             t0 + 90 * MINUTE,
             "comment",
@@ -599,6 +654,18 @@ class _Planner:
         plan.add(t0 + 20 * MINUTE, "assign", "coordinator", assignee="l.nazarova")
         plan.add(t0 + 40 * MINUTE, "status", "l.nazarova", to=Status.INVESTIGATING)
         plan.add(t0 + 2 * HOUR, "link", "l.nazarova", other=self.grid_key)
+        plan.add(
+            t0 + 3 * HOUR,
+            "share",
+            "l.nazarova",
+            organisations=["ostmark-ncc"],
+            title="Tools of the grid intruders found at a gas transmission operator",
+            description=(
+                "Hunting for the indicators of the grid intrusion found the same remote-access tool on an "
+                "engineering workstation of a gas transmission operator. No effect on the pipeline control system "
+                "so far."
+            ),
+        )
         plan.add(
             t0 + 1 * DAY,
             "comment",
@@ -1079,6 +1146,13 @@ class _Planner:
         add(t0 + 30 * MINUTE, "status", "l.nazarova", to=Status.INVESTIGATING)
         add(t0 + 6 * HOUR, "submit", "l.nazarova", deadline="early-warning")
         add(
+            t0 + 7 * HOUR,
+            "share",
+            "l.nazarova",
+            group="csirt-network",
+            title="International airport: check-in and baggage systems encrypted, flights cancelled",
+        )
+        add(
             t0 + 1 * DAY,
             "comment",
             "l.nazarova",
@@ -1146,6 +1220,19 @@ def _do(
             tlp=a["tlp"],
             pap=a["pap"],
             red_recipients=[users[u] for u in a["red_recipients"]],
+        )
+    elif step.kind == "consent":
+        set_naming_consent(incident=incident, actor=actor, agreed=a["agreed"])
+    elif step.kind == "share":
+        share_incident(
+            incident=incident,
+            actor=actor,
+            organisations=[orgs[slug] for slug in a.get("organisations", ())],
+            group=PartnerGroup.objects.get(slug=a["group"]) if a.get("group") else None,
+            recipients=[users[u] for u in a.get("recipients", ())],
+            identify_reporter=a.get("identify_reporter", False),
+            title=a.get("title"),
+            description=a.get("description"),
         )
     elif step.kind == "attach":
         name, content = a["file"]

@@ -128,6 +128,70 @@ def clock_of(incident: Incident, now: dt.datetime) -> Clock:
     return Clock(step, _("due in %(time)s") % {"time": span(incident.due_at - now)})
 
 
+# ---------------------------------------------------------------- response targets
+
+STEP_LABELS = {
+    "triage": gettext_lazy("Triage"),
+    "first_response": gettext_lazy("First response"),
+    "resolution": gettext_lazy("Resolution"),
+}
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    step: str  # triage, first_response, resolution
+    name: str
+    within: str  # the target in words: 4 h, 3 days
+    business_hours: bool
+    due: dt.datetime
+    state: str  # met, breached, running, paused, stopped
+    text: str  # the state in words, with the time left or past
+
+
+@dataclass(frozen=True)
+class ResponseTargets:
+    rows: list[TargetRow]
+    business_hours: str  # the calendar the business-hours targets count, in words ("" when none does)
+
+
+def response_targets(incident: Incident, now: dt.datetime) -> ResponseTargets:
+    """The incident's response targets and where each stands: business hours and pauses counted."""
+    calendar = services.response_calendar()
+    rows = []
+    for target in services.response_clocks_of(incident, now, calendar=calendar):
+        if target.state == "met":
+            text = _("met")
+        elif target.state == "breached" and target.done is not None:
+            text = _("met late")
+        elif target.state == "breached":
+            text = _("overdue by %(time)s") % {"time": span(now - target.due)}
+        elif target.state == "paused" and target.business_hours:
+            text = _("paused: %(time)s of working time left") % {"time": span(target.left)}
+        elif target.state == "paused":
+            text = _("paused: %(time)s left") % {"time": span(target.left)}
+        elif target.state == "stopped":
+            text = _("stopped")
+        else:
+            text = _("due in %(time)s") % {"time": span(target.due - now)}
+            if target.business_hours:
+                text += " " + _("(%(time)s of working time left)") % {"time": span(target.left)}
+        rows.append(
+            TargetRow(
+                target.step,
+                str(STEP_LABELS[target.step]),
+                ngettext("%(n)d working day", "%(n)d working days", target.within.amount) % {"n": target.within.amount}
+                if target.business_hours and target.within.unit == "d"
+                else _within(target.within),
+                target.business_hours,
+                target.due,
+                target.state,
+                text,
+            )
+        )
+    described = calendar.describe() if any(row.business_hours for row in rows) else ""
+    return ResponseTargets(rows, described)
+
+
 # ---------------------------------------------------------------- reporting deadlines
 
 

@@ -50,6 +50,9 @@ class Incident(models.Model):
     tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
     pap = models.CharField(max_length=20, choices=PAP.choices, default=PAP.AMBER)
     red_recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="red_incidents", blank=True)
+    reporter_may_be_named = models.BooleanField(
+        default=False, help_text="The reporting organisation agreed that shares abroad may name it"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REPORTED)
     waiting_on_reporter = models.BooleanField(default=False)
     assignee = models.ForeignKey(
@@ -146,6 +149,25 @@ class TimelineEntry(models.Model):
         ordering = ["created_at", "id"]
 
 
+class Observable(models.Model):
+    """An indicator or artefact of an incident (an address, a domain, a hash), typed as STIX observables."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="observables")
+    type = models.CharField(max_length=40)
+    value = models.CharField(max_length=2048)
+    comment = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "type", "value"], name="observable_unique_per_incident")
+        ]
+        indexes = [models.Index(fields=["type", "value"], name="observable_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.value}"
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{instance.incident.reference}/{instance.sha256[:16]}-{filename}"
 
@@ -166,3 +188,43 @@ class ReferenceCounter(models.Model):
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class ClockPause(models.Model):
+    """A time the response clocks stood still because the CSIRT was waiting on the reporter."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="clock_pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the clocks are still paused")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"], condition=Q(ended_at__isnull=True), name="clockpause_one_open_per_incident"
+            )
+        ]
+
+
+class ClockSignal(models.Model):
+    """A breach or reminder already signalled (nciss_platform.incidents.clocks), so that each goes out once."""
+
+    class Kind(models.TextChoices):
+        BREACH = "breach", "Breach"
+        REMINDER = "reminder", "Reminder"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="clock_signals")
+    clock = models.CharField(max_length=120, help_text="response:triage, eu-nis2:early-warning ...")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    due = models.DateTimeField()
+    lead_minutes = models.PositiveIntegerField(default=0, help_text="For a reminder: how long before the due time")
+    signalled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["signalled_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "clock", "kind", "due", "lead_minutes"], name="clocksignal_once"
+            )
+        ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -18,14 +19,35 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 import nciss
-from nciss.deadlines import DeadlineStatus, reporting_deadlines, response_targets
+from nciss.clocks import (
+    AROUND_THE_CLOCK,
+    STEPS,
+    BusinessCalendar,
+    CalendarError,
+    Pause,
+    TargetStatus,
+    response_clocks,
+)
+from nciss.deadlines import DeadlineStatus, reporting_deadlines
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents import access
-from nciss_platform.incidents.models import PAP, TLP, Assessment, Attachment, Incident, ReferenceCounter, TimelineEntry
+from nciss_platform.incidents.models import (
+    PAP,
+    TLP,
+    Assessment,
+    Attachment,
+    ClockPause,
+    Incident,
+    ReferenceCounter,
+    TimelineEntry,
+)
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status, may_move, next_statuses
+from nciss_platform.notifications import services as notifications
+
+logger = logging.getLogger(__name__)
 
 
 def national_scale() -> nciss.Scale:
@@ -86,8 +108,14 @@ def report_incident(
     tlp: str = TLP.AMBER,
     pap: str = PAP.AMBER,
     red_recipients: Iterable[User] = (),
+    reporter_may_be_named: bool = False,
+    entity_from_profile: bool = True,
 ) -> Incident:
-    """Store a new report, then assess it on the national scale."""
+    """Store a new report, then assess it on the national scale.
+
+    The entity facts default from the affected organisation's profile unless
+    ``entity_from_profile`` is false (imported records describe entities of their own).
+    """
     errors: list[tuple[str, str]] = []
     if not title.strip():
         errors.append(("title", "required"))
@@ -105,7 +133,7 @@ def report_incident(
     if errors:
         raise ServiceError(errors)
     assert organisation is not None
-    profile = (affected[0] if affected else organisation).entity_facts()
+    profile = (affected[0] if affected else organisation).entity_facts() if entity_from_profile else {}
     merged = {**profile, **{k: v for k, v in facts.items() if v is not None}}
     if len(affected) > 1 and "organisations_affected" not in merged:
         merged["organisations_affected"] = len(affected)
@@ -121,13 +149,15 @@ def report_incident(
             facts=clean,
             tlp=tlp,
             pap=pap,
+            reporter_may_be_named=reporter_may_be_named,
             created_by=actor,
             sector=clean.get("sector", ""),
             occurred_at=times["occurred_at"],
             detected_at=times["detected_at"] or now,
             reported_at=now,
         )
-        incident.affected_organisations.set(affected or [organisation])
+        if affected or entity_from_profile:
+            incident.affected_organisations.set(affected or [organisation])
         if tlp == TLP.RED:
             incident.red_recipients.set([actor, *red_recipients])
         _entry(incident, TimelineEntry.Kind.REPORTED, actor, description)
@@ -185,21 +215,97 @@ def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -
             incident,
             {"level": result.rank, "previous": previous, "scale": scale.id, "version": scale.version},
         )
+        # in the assessment's transaction: the notifications exist exactly when the assessment does
+        notifications.route_assessment(incident=incident, assessment=assessment, previous=previous)
     return assessment
 
 
 def _due_at(incident: Incident, scale: nciss.Scale) -> dt.datetime | None:
-    """When the incident's current response target falls due (None once resolved)."""
+    """When the incident's current response target falls due (None once it is no longer open).
+
+    Business hours and pauses count (``response_clocks_of``); while paused, the due time if
+    the clocks started again now.
+    """
     if incident.status not in OPEN_STATUSES:
         return None
-    targets = response_targets(scale, incident.level, incident.reported_at)
     if incident.status == Status.REPORTED:
         step = "triage"
     elif incident.first_response_at is None:
         step = "first_response"
     else:
         step = "resolution"
-    return targets.get(step)
+    targets = response_clocks_of(incident, clock.now(), scale=scale, steps=(step,))
+    return targets[0].due if targets else None
+
+
+# ---------------------------------------------------------------- response clocks
+
+
+def response_calendar() -> BusinessCalendar:
+    """The national CSIRT's business hours, which business-hours response targets count.
+
+    The ``reporting_calendar`` of the CSIRT organisation of the deployment's country
+    (NCISS_COUNTRY; the first one created if there are several); around the clock when
+    there is none, it has no calendar, or its calendar is invalid (logged).
+    """
+    raw = (
+        Organisation.objects.filter(kind=Organisation.Kind.CSIRT, country=settings.NCISS_COUNTRY)
+        .order_by("pk")
+        .values_list("reporting_calendar", flat=True)
+        .first()
+    )
+    try:
+        return BusinessCalendar.from_json(raw)
+    except CalendarError as e:
+        logger.warning("the national CSIRT's calendar is invalid, response clocks run around the clock: %s", e)
+        return AROUND_THE_CLOCK
+
+
+def response_clocks_of(
+    incident: Incident,
+    now: dt.datetime,
+    *,
+    scale: nciss.Scale | None = None,
+    calendar: BusinessCalendar | None = None,
+    pauses: list[Pause] | None = None,
+    steps: Collection[str] = STEPS,
+) -> list[TargetStatus]:
+    """Where each response target of the incident's level stands at ``now`` (nciss.clocks.response_clocks)."""
+    scale = scale or national_scale()
+    if pauses is None:
+        pauses = list(ClockPause.objects.filter(incident=incident).values_list("started_at", "ended_at"))
+    done = {
+        "triage": incident.triaged_at,
+        "first_response": incident.first_response_at,
+        "resolution": incident.resolved_at,
+    }
+    return response_clocks(
+        scale.levels[min(incident.level, scale.top)],
+        incident.reported_at,
+        done,
+        pauses,
+        calendar or response_calendar(),
+        now,
+        stopped=_stopped_at(incident),
+        steps=steps,
+    )
+
+
+def _stopped_at(incident: Incident) -> dt.datetime | None:
+    """When a closed, rejected or merged incident stopped being open (None while it is open)."""
+    if incident.status in OPEN_STATUSES:
+        return None
+    last_move = (
+        incident.timeline.filter(kind=TimelineEntry.Kind.STATUS, data__has_key="to")
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return incident.resolved_at or last_move or incident.updated_at
+
+
+def _end_pause(incident: Incident, at: dt.datetime) -> None:
+    ClockPause.objects.filter(incident=incident, ended_at__isnull=True).update(ended_at=at)
 
 
 def update_facts(*, incident: Incident, actor: User, changes: dict[str, Any], note: str = "") -> Incident:
@@ -271,11 +377,20 @@ def assign(*, incident: Incident, actor: User, assignee: User | None) -> Inciden
 
 
 def set_waiting_on_reporter(*, incident: Incident, actor: User, waiting: bool) -> Incident:
-    """Pause (or resume) the response clocks while the reporter is asked for more."""
+    """Pause (or resume) the response clocks while the reporter is asked for more; each pause is kept."""
     _require_manager(actor)
+    now = clock.now()
     with transaction.atomic():
+        was_waiting = (
+            Incident.objects.select_for_update().values_list("waiting_on_reporter", flat=True).get(pk=incident.pk)
+        )
+        if waiting and not was_waiting:
+            ClockPause.objects.create(incident=incident, started_at=now, by=actor)
+        elif was_waiting and not waiting:
+            _end_pause(incident, now)
         incident.waiting_on_reporter = waiting
-        incident.save(update_fields=["waiting_on_reporter", "updated_at"])
+        incident.due_at = _due_at(incident, national_scale())
+        incident.save(update_fields=["waiting_on_reporter", "due_at", "updated_at"])
         _entry(incident, TimelineEntry.Kind.STATUS, actor, "", waiting_on_reporter=waiting)
         record(actor, "incident.waiting_changed", incident, {"waiting_on_reporter": waiting})
     return incident
@@ -297,7 +412,9 @@ def add_comment(*, incident: Incident, actor: User, body: str) -> TimelineEntry:
             changed += ["first_response_at", "due_at"]
         if not actor.is_csirt_staff and incident.waiting_on_reporter:
             incident.waiting_on_reporter = False
-            changed.append("waiting_on_reporter")
+            _end_pause(incident, entry.created_at)
+            incident.due_at = _due_at(incident, national_scale())
+            changed += ["waiting_on_reporter", "due_at"]
         incident.save(update_fields=changed)
         record(actor, "incident.commented", incident, {"entry": entry.pk})
     return entry

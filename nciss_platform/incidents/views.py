@@ -16,14 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -43,9 +42,9 @@ from nciss_platform.incidents.forms import AttachmentForm, CommentForm, ReportFo
 from nciss_platform.incidents.models import TLP, Attachment, Incident, TimelineEntry
 from nciss_platform.incidents.services import NotAllowed, ServiceError
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status, next_statuses
+from nciss_platform.pages import reader_language, render_page
 from nciss_platform.scales import services as scales
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 PAGE_SIZE = 50  # the queue's
 LIST_PAGE_SIZE = 25  # an organisation's list, which works out each incident's reporting deadlines
 # Facts the system sets itself: never asked in the report or edit forms.
@@ -53,18 +52,6 @@ NOT_ASKED = frozenset({"reported_at"})
 
 
 # ---------------------------------------------------------------- common
-
-
-def _lang(request: HttpRequest) -> str:
-    """The user's own language, else the browser's."""
-    lang = getattr(request.user, "language", "")
-    return lang if lang in LANGUAGE_CODES else translation.get_language_from_request(request)
-
-
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    lang = _lang(request)
-    with translation.override(lang):
-        return render(request, template, {"lang": lang, **context}, status=status)
 
 
 def _user(request: HttpRequest) -> User:
@@ -125,7 +112,8 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role where it works: reporters to their incidents, analysts to the queue, coordinators to the overview."""
+    """Each role where it works: reporters to their incidents, partners to what was shared with them,
+    analysts to the queue, coordinators to the overview."""
     role = request.user.role
     if role == User.Role.ANALYST:
         return redirect("incidents:queue")
@@ -133,6 +121,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("incidents:overview")
     if role == User.Role.REPORTER:
         return redirect("incidents:list")
+    if role == User.Role.PARTNER:
+        return redirect("sharing:list")
     return redirect("scales:calculator")
 
 
@@ -246,7 +236,7 @@ def report(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
     if actor.organisation is None:
         raise PermissionDenied(_("Your account belongs to no organisation: ask an administrator to add you to one."))
-    lang = _lang(request)
+    lang = reader_language(request)
     fact_errors: dict[str, str] = {}
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, actor=actor)
@@ -287,7 +277,7 @@ def report(request: HttpRequest) -> HttpResponse:
             "main": main,
             "others": others,
         }
-    return _render(request, "incidents/report.html", context, status)
+    return render_page(request, "incidents/report.html", context, status)
 
 
 def _service_errors_to(form: Any, fact_errors: dict[str, str], exc: ServiceError) -> None:
@@ -305,10 +295,10 @@ def _service_errors_to(form: Any, fact_errors: dict[str, str], exc: ServiceError
 @require_POST
 def report_preview(request: HttpRequest) -> HttpResponse:
     """The preliminary level of the answers so far (HTMX swaps it into the report form)."""
-    lang = _lang(request)
+    lang = reader_language(request)
     with translation.override(lang):
         main, others = _preview_verdict(_asked_facts(dict(request.POST.lists())), lang)
-    return _render(request, "incidents/_preliminary.html", {"main": main, "others": others})
+    return render_page(request, "incidents/_preliminary.html", {"main": main, "others": others})
 
 
 @login_required
@@ -316,7 +306,7 @@ def report_preview(request: HttpRequest) -> HttpResponse:
 def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
     incident = _visible(request.user, reference)
     services.record_read(incident=incident, actor=request.user)
-    lang = _lang(request)
+    lang = reader_language(request)
     with translation.override(lang):
         regimes = display.deadlines(incident, clock.now(), lang)
         context = {
@@ -327,7 +317,7 @@ def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
             "still_due": [row for regime in regimes for row in regime.still_due],
             "attachments": list(incident.attachments.order_by("created_at")),
         }
-    return _render(request, "incidents/acknowledgement.html", context)
+    return render_page(request, "incidents/acknowledgement.html", context)
 
 
 # ---------------------------------------------------------------- lists
@@ -338,7 +328,7 @@ def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
 def incident_list(request: HttpRequest) -> HttpResponse:
     """The incidents a user may see (for a reporter: its organisation's), newest first, with deadlines."""
     user = _user(request)
-    lang = _lang(request)
+    lang = reader_language(request)
     params = request.GET.copy()
     params.setdefault("ordering", "-reported_at")
     errors: list[tuple[str, str]] = []
@@ -373,7 +363,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "pages": _page_links(reverse("incidents:list"), request.GET, page, has_next),
             "organisation": user.organisation,
         }
-    return _render(request, "incidents/list.html", context, 400 if errors else 200)
+    return render_page(request, "incidents/list.html", context, 400 if errors else 200)
 
 
 def _queue_params(params: QueryDict) -> QueryDict:
@@ -403,7 +393,7 @@ def _queue_page(
     status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
-    lang = _lang(request)
+    lang = reader_language(request)
     params = _queue_params(given)
     errors: list[tuple[str, str]] = []
     qs = access.visible_incidents(user).select_related("reporting_organisation", "assignee")
@@ -453,7 +443,7 @@ def _queue_page(
             "here": reverse("incidents:queue") + ("?" + given.urlencode() if given else ""),
             "staff": _staff_users(),
         }
-    return _render(request, "incidents/queue.html", context, 400 if errors or problem else status)
+    return render_page(request, "incidents/queue.html", context, 400 if errors or problem else status)
 
 
 _REF = "NCISS-0000-000000"  # a reference-shaped placeholder for URLs reversed once per page
@@ -600,7 +590,7 @@ def _see_other(url: str) -> HttpResponse:
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     incident = _visible(request.user, reference)
     services.record_read(incident=incident, actor=request.user)
-    return _render(request, "incidents/detail.html", _detail_context(request, incident))
+    return render_page(request, "incidents/detail.html", _detail_context(request, incident))
 
 
 def _detail_context(
@@ -615,7 +605,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     """Everything the incident page shows; ``failed`` names the action whose input is shown back with errors."""
     user = _user(request)
-    lang = _lang(request)
+    lang = reader_language(request)
     now = clock.now()
     scale = services.national_scale()
     may_add = access.can_add_information(user, incident)
@@ -652,6 +642,7 @@ def _detail_context(
             if incident.duplicate_of_id and visible.filter(pk=incident.duplicate_of_id).exists()
             else None,
             "regimes": display.deadlines(incident, now, lang),
+            "response": display.response_targets(incident, now),
             "may_add": may_add,
             "may_manage": may_manage,
             "may_share": may_share,
@@ -718,7 +709,7 @@ def facts_preview(request: HttpRequest, reference: str) -> HttpResponse:
     incident = _visible(request.user, reference)
     if not access.can_add_information(request.user, incident):
         raise PermissionDenied
-    lang = _lang(request)
+    lang = reader_language(request)
     changes = _changes(incident, dict(request.POST.lists()))
     facts = {k: v for k, v in {**incident.facts, **changes}.items() if v is not None}
     errors = _fact_errors(facts)
@@ -730,7 +721,7 @@ def facts_preview(request: HttpRequest, reference: str) -> HttpResponse:
             "errors": _error_summary(errors, lang),
             "changed": [display.fact_label(name, lang) for name in changes],
         }
-    return _render(request, "incidents/_facts_preview.html", context)
+    return render_page(request, "incidents/_facts_preview.html", context)
 
 
 # Who may take each action: CSIRT staff only, or whoever may add information (the reporting side while open).
@@ -754,13 +745,13 @@ def incident_action(request: HttpRequest, reference: str, action: str) -> HttpRe
     if action == "sharing" and not (access.can_manage(user) or incident.created_by_id == user.pk):
         raise PermissionDenied(_("Only the CSIRT or the original reporter may change how it is shared."))
     try:
-        with translation.override(_lang(request)):
+        with translation.override(reader_language(request)):
             done = handler(request, incident, user)
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
     except _Invalid as invalid:
         context = _detail_context(request, incident, failed=action, **invalid.context)
-        return _render(request, "incidents/detail.html", context, status=400)
+        return render_page(request, "incidents/detail.html", context, status=400)
     if done:
         messages.success(request, done)
     return _see_other(_safe_next(request, reverse("incidents:detail", args=[incident.reference])))
@@ -946,7 +937,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     """The national picture: open incidents by level, the highest level now, the newest serious ones, what is late."""
     user = _user(request)
     _require_staff(user)
-    lang = _lang(request)
+    lang = reader_language(request)
     now = clock.now()
     scale = services.national_scale()
     open_incidents = access.visible_incidents(user).filter(status__in=OPEN_STATUSES)
@@ -993,4 +984,4 @@ def overview(request: HttpRequest) -> HttpResponse:
             "scale_name": scale.name.get_for(lang),
             "queue_url": queue_url,
         }
-    return _render(request, "incidents/overview.html", context)
+    return render_page(request, "incidents/overview.html", context)

@@ -2,8 +2,9 @@
 
 Two reporting organisations (an energy operator and a ministry) and the national CSIRT;
 personas: ``reporter`` (the energy operator's), ``ministry_reporter``, ``analyst``,
-``coordinator`` and ``administrator`` (of the CSIRT). ``report(user, ...)`` files an
-incident through the service, as the report form would.
+``coordinator`` and ``administrator`` (of the CSIRT); partners abroad: ``veskaria`` (CISA NCISS
+scale, Russian) with its ``partner``, and ``ostmark`` (UK NCSC categories). ``report(user, ...)``
+files an incident through the service, as the report form would.
 """
 
 from __future__ import annotations
@@ -94,6 +95,37 @@ def coordinator(csirt: Organisation) -> User:
 @pytest.fixture
 def administrator(csirt: Organisation) -> User:
     return User.objects.create_user("administrator", role="administrator", organisation=csirt, is_staff=True)
+
+
+@pytest.fixture
+def veskaria(db: None) -> Organisation:
+    """A partner abroad that reads incidents on the CISA NCISS scale, in Russian."""
+    return Organisation.objects.create(
+        name="Veskarian Cyber Defence Agency",
+        slug="veskaria-cda",
+        kind="partner",
+        country="XB",
+        preferred_scale="cisa-nciss",
+        language="ru",
+    )
+
+
+@pytest.fixture
+def ostmark(db: None) -> Organisation:
+    """A partner abroad that reads incidents on the UK NCSC categories, in English."""
+    return Organisation.objects.create(
+        name="Ostmark National Cyber Centre",
+        slug="ostmark-ncc",
+        kind="partner",
+        country="XC",
+        preferred_scale="uk-ncsc",
+    )
+
+
+@pytest.fixture
+def partner(veskaria: Organisation) -> User:
+    """A person at Veskaria's agency, reading in Russian."""
+    return User.objects.create_user("veskaria-partner", role="partner", organisation=veskaria, language="ru")
 
 
 @pytest.fixture

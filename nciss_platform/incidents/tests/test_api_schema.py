@@ -27,6 +27,10 @@ OPERATIONS = {
     ("/api/v1/incidents/{reference}/links", "post"): "link_incident",
     ("/api/v1/incidents/{reference}/sharing", "post"): "set_incident_sharing",
     ("/api/v1/incidents/{reference}/reporting", "post"): "submit_incident_reporting_step",
+    # sharing with partners abroad (nciss_platform.sharing.api)
+    ("/api/v1/incidents/{reference}/shares", "get"): "list_incident_shares",
+    ("/api/v1/incidents/{reference}/shares", "post"): "share_incident",
+    ("/api/v1/incidents/{reference}/shares/{id}", "delete"): "revoke_incident_share",
 }
 
 

@@ -11,7 +11,7 @@ from nciss_platform.incidents import demo_data as data
 from nciss_platform.incidents import demo_loader
 from nciss_platform.incidents.services import national_scale
 
-ROLE_ORDER = {"administrator": 0, "coordinator": 1, "analyst": 2, "reporter": 3}
+ROLE_ORDER = {"administrator": 0, "coordinator": 1, "analyst": 2, "reporter": 3, "partner": 4}
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Data files the formats ship: taxonomies, mappings, the STIX extension definition and its schema."""
