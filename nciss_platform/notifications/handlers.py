@@ -7,6 +7,8 @@ recipient can tell. A notification already sent is never sent again by a repeate
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from django.db import transaction
 
 from nciss_platform import clock
@@ -34,6 +36,8 @@ def deliver(job: Job) -> None:
                 text=notification.body,
                 message_id=message_id_for(notification.idempotency_key),
                 headers={
+                    # the notification's time, not the attempt's: a retry sends the very same message
+                    "Date": formatdate(notification.created_at.timestamp(), usegmt=True),
                     "Idempotency-Key": notification.idempotency_key,
                     "X-NCISS-Incident": notification.incident.reference,
                     "X-NCISS-Event": notification.payload.get("event", ""),
