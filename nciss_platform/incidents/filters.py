@@ -10,7 +10,7 @@
 | ``organisation`` | the reporting or affected organisation's slug |
 | ``assignee`` | a username, ``me`` or ``none`` |
 | ``reported_from`` / ``reported_to`` | dates (YYYY-MM-DD), inclusive |
-| ``overdue`` | ``1``: only incidents past their response target |
+| ``overdue`` | ``1``: only incidents past their response target (not those waiting on the reporter) |
 | ``q`` | a reference (exact), or words searched in title and description |
 | ``ordering`` | ``queue`` (level, then time left), ``-reported_at`` (newest), ``reported_at``, ``-level`` |
 
@@ -125,7 +125,8 @@ def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: Us
             if day is not None:
                 qs = qs.filter(**{lookup: day})
     if _values(params, "overdue")[:1] == ["1"]:
-        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=clock.now())
+        # a clock paused while waiting on the reporter is not overdue (the overview counts it so too)
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=clock.now(), waiting_on_reporter=False)
     text = str(params.get("q") or "").strip()
     if REFERENCE.match(text):
         qs = qs.filter(reference=text.upper())

@@ -157,7 +157,10 @@ class IncidentSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
     def get_overdue(self, incident: Incident) -> bool:
         return (
-            incident.status in OPEN_STATUSES and incident.due_at is not None and incident.due_at < self.context["now"]
+            incident.status in OPEN_STATUSES
+            and not incident.waiting_on_reporter
+            and incident.due_at is not None
+            and incident.due_at < self.context["now"]
         )
 
 

@@ -70,6 +70,19 @@ def test_it_marks_overdue_incidents_and_filters_them(reporter: User, analyst: Us
     assert overdue == [old.reference]
 
 
+def test_it_does_not_count_an_incident_waiting_on_its_reporter_as_overdue(
+    reporter: User, analyst: User, api: Any
+) -> None:
+    old = report(reporter, at=T0 - dt.timedelta(days=10))
+    with clock.frozen(T0 - dt.timedelta(days=10, minutes=-5)):
+        services.set_waiting_on_reporter(incident=old, actor=analyst, waiting=True)
+    with clock.frozen(T0):
+        listed = {i["reference"]: i["overdue"] for i in api(analyst).get(URL).json()["results"]}
+        overdue = references(api(analyst).get(URL, {"overdue": "1"}))
+    assert listed == {old.reference: False}
+    assert overdue == []
+
+
 def test_it_filters_as_the_queue_page_does(
     reporter: User, ministry_reporter: User, analyst: User, coordinator: User, api: Any
 ) -> None:
