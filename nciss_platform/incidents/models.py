@@ -147,6 +147,8 @@ class TimelineEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # what happened across all incidents in a period (situation reports)
+        indexes = [models.Index(fields=["kind", "created_at"], name="timeline_kind_time")]
 
 
 class Observable(models.Model):
