@@ -44,11 +44,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "greeting": "Hurmatli {name},",
         "incident": "Hodisa {reference} ({tlp}): {title}",
         "answer": "Javob berish uchun ushbu xatga javob yozing va mavzuda [{reference}] ni saqlang: "
-        "javobingiz hodisa xronologiyasiga qo'shiladi.",
+        "javobingiz intsident xronologiyasiga qoʻshiladi.",
         "open": "Platformada: {url}",
         "notice_subject": "Qayta ishlanmadi: {subject}",
-        "notice": "“{subject}” xatingiz platformaga qo'shilmadi: {reason}.",
-        "notice_kept": "U saqlangan va CSIRT uni ko'ra oladi. Iltimos, tuzatib qayta yuboring "
+        "notice": "“{subject}” xatingiz platformaga qoʻshilmadi: {reason}.",
+        "notice_kept": "U saqlangan va CSIRT uni koʻra oladi. Iltimos, tuzatib qayta yuboring "
         "yoki platformadan foydalaning: {url}",
         "csirt": "milliy CSIRT",
         "no_subject": "(mavzusiz)",
