@@ -70,6 +70,7 @@ PLATFORM_COMMANDS = {
     "notify": "check clocks and acknowledgements now, and keep the periodic check scheduled: nciss notify tick",
     "mail": "e-mail with reporters: nciss mail serve [--host H] [--port 2525] [--lmtp] | nciss mail poll-imap [--once]",
     "sitrep": "situation reports as PDF or HTML: nciss sitrep [--incident REF [--advisory]] [--date DAY] [--lang en|ru|uz] -o FILE",
+    "constituency": "network assets of organisations: nciss constituency load FILE.csv | lookup VALUE | remove KIND VALUE",
 }
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nciss_platform.accounts import services
 from nciss_platform.accounts.access import is_administrator
-from nciss_platform.accounts.models import LoginAttempt, Organisation, User
+from nciss_platform.accounts.models import LoginAttempt, NetworkAsset, Organisation, User
 
 
 class AdministratorsOnly:
@@ -67,13 +67,34 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
         return str(scale_id)
 
 
+class NetworkAssetInline(AdministratorsOnly, admin.TabularInline):  # type: ignore[type-arg]
+    """The organisation's IP prefixes, AS numbers and domains, read-only: ``nciss constituency`` changes them."""
+
+    model = NetworkAsset
+    fields = ["kind", "value", "note", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(AdministratorsOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     form = OrganisationForm
+    inlines = [NetworkAssetInline]
     list_display = ["name", "slug", "kind", "sector", "criticality", "country"]
     list_filter = ["kind", "sector", "criticality", "country"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """The assets only on an existing organisation (a new one has none)."""
+        return super().get_inline_instances(request, obj) if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: forms.ModelForm, change: bool) -> None:  # type: ignore[type-arg]
         fields = {f: form.cleaned_data[f] for f in services.ORGANISATION_FIELDS}

@@ -124,3 +124,30 @@ class LoginAttempt(models.Model):
     def __str__(self) -> str:
         outcome = "succeeded" if self.succeeded else "failed"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.ip or 'unknown'}: {self.stage} {outcome}"
+
+
+class NetworkAsset(models.Model):
+    """An IP prefix, an autonomous system or a domain of an organisation: events there are theirs.
+
+    ``value`` is normalised (``nciss.constituency.normalise``), so one spelling per asset; prefixes
+    of different organisations may nest (the longest wins) but the same value has one owner.
+    Assets are added and removed, never edited (``accounts.services.constituency`` relies on it).
+    """
+
+    class Kind(models.TextChoices):
+        CIDR = "cidr", "IP prefix"
+        ASN = "asn", "Autonomous system"
+        DOMAIN = "domain", "Domain"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="network_assets")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="networkasset_unique_kind_value")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"

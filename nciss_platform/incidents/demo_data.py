@@ -235,6 +235,31 @@ ORGANISATIONS: list[Org] = [
 ]
 ORGS = {o.slug: o for o in ORGANISATIONS}
 
+# Network assets (nciss.constituency), all from documentation ranges: IPv4 RFC 5737 (192.0.2.0/24,
+# 198.51.100.0/24, 203.0.113.0/24), IPv6 RFC 3849 (2001:db8::/32), private AS numbers (RFC 6996)
+# and .example names. AralTelecom holds the whole of 203.0.113.0/24; a clinic and a software house
+# are its customers with smaller prefixes inside it (the longest prefix wins).
+NETWORK_ASSETS: dict[str, list[tuple[str, str]]] = {
+    CSIRT: [("cidr", "192.0.2.0/28"), ("domain", "cert.xa.example")],
+    "first-bank": [
+        ("cidr", "192.0.2.64/26"),
+        ("cidr", "2001:db8:100::/48"),
+        ("asn", "64520"),
+        ("domain", "firstbank.example"),
+    ],
+    "steppe-bank": [("cidr", "192.0.2.128/26"), ("domain", "steppebank.example")],
+    "aralia-grid": [("cidr", "198.51.100.0/25"), ("asn", "64530"), ("domain", "aralgrid.example")],
+    "mof": [("cidr", "198.51.100.128/27"), ("domain", "mof.gov.example")],
+    "araltelecom": [
+        ("cidr", "203.0.113.0/24"),
+        ("cidr", "2001:db8::/36"),
+        ("asn", "64512"),
+        ("domain", "araltelecom.example"),
+    ],
+    "kesh-clinic": [("cidr", "203.0.113.64/28"), ("domain", "keshclinic.example")],
+    "marsk-soft": [("cidr", "203.0.113.96/29"), ("cidr", "2001:db8:0:42::/64"), ("domain", "marsksoft.example")],
+}
+
 # Partner groups: the partners that receive shares together (each is a TAXII collection).
 # (slug, name, description, member organisations)
 PARTNER_GROUPS = [

@@ -30,6 +30,7 @@ from django.utils import timezone
 import nciss
 from nciss.clocks import BusinessCalendar, response_clocks
 from nciss_platform import clock
+from nciss_platform.accounts.constituency import add_assets
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.models import AuditEvent
 from nciss_platform.incidents import access, services
@@ -106,6 +107,7 @@ def load(now: dt.datetime | None = None) -> Summary:
         first = anchor - DAYS * DAY - 7 * DAY
         with clock.frozen(first):
             _create_organisations()
+            _create_network_assets()
             _create_people()
             _create_directory()
             _create_partner_groups()
@@ -168,6 +170,12 @@ def demo_organisation(o: data.Org) -> Organisation:
 def _create_organisations() -> None:
     for o in data.ORGANISATIONS:
         demo_organisation(o).save()
+
+
+def _create_network_assets() -> None:
+    orgs = {o.slug: o for o in Organisation.objects.filter(slug__in=data.NETWORK_ASSETS)}
+    for slug, assets in data.NETWORK_ASSETS.items():
+        add_assets(actor=None, organisation=orgs[slug], assets=assets)
 
 
 def _create_people() -> None:
