@@ -65,6 +65,7 @@ PLATFORM_COMMANDS = {
     "createuser": "create a user: nciss createuser NAME --role ROLE --org ORG",
     "audit": "check the audit log: nciss audit verify",
     "import": "import incidents: nciss import --format veris|stix|misp|intelmq|csv --user NAME PATH...",
+    "ingest": "ingest IntelMQ feed events into incidents: nciss ingest [--format intelmq] --user NAME FILE...",
     "export": "export incidents: nciss export --format stix|misp|veris|csv [--incident REF]... [-o PATH]",
     "worker": "run background jobs (notifications, escalations): nciss worker [--once] [--concurrency N]",
     "notify": "check clocks and acknowledgements now, and keep the periodic check scheduled: nciss notify tick",

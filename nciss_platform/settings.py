@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "nciss_platform.notifications",
     "nciss_platform.mail",
     "nciss_platform.reports",
+    "nciss_platform.feeds",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -1,0 +1,63 @@
+"""What ingesting feeds keeps: the incident of each (organisation, type, window), events seen, dead letters."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from nciss_platform.accounts.models import Organisation
+from nciss_platform.incidents.models import Incident
+
+
+class FeedIncident(models.Model):
+    """The incident that absorbs an organisation's events of one RSIT type in one time window.
+
+    When that incident is no longer open, the next events of the window open a new incident
+    and this row points at it (its counts start again).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="feed_incidents")
+    classification = models.CharField(max_length=80, help_text="RSIT class:type")
+    window_start = models.DateTimeField()
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="feed")
+    events = models.PositiveIntegerField(default=0, help_text="Distinct events absorbed")
+    observables = models.PositiveIntegerField(default=0, help_text="Observables kept (capped)")
+    feeds = models.JSONField(default=dict, help_text="feed.name -> events")
+    first_event_at = models.DateTimeField()
+    last_event_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-window_start", "organisation", "classification"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "classification", "window_start"], name="feedincident_one_per_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.classification} at organisation {self.organisation_id} from {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class SeenEvent(models.Model):
+    """An attributed event already ingested, by its deduplication digest; pruned after the window."""
+
+    digest = models.CharField(max_length=32, primary_key=True, help_text="nciss.interop.intelmq.dedup_key, in hex")
+    first_seen = models.DateTimeField(db_index=True)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+
+
+class DeadLetter(models.Model):
+    """An event that could not be ingested, with where it was and why."""
+
+    source = models.CharField(max_length=255, help_text="The file (or feed) it came from")
+    position = models.CharField(max_length=40, help_text="line 12, event 3 ...")
+    field = models.CharField(max_length=80, blank=True)
+    reason = models.CharField(max_length=500)
+    raw = models.TextField(blank=True, help_text="The line as read (JSON Lines input), cut at 8 KiB")
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.position}: {self.field or '(event)'}: {self.reason}"

@@ -1,0 +1,350 @@
+"""Ingesting feed events: validated, attributed, deduplicated, aggregated into incidents, scored.
+
+``ingest_events`` takes what ``nciss.interop.intelmq.read_events`` yields (events and
+``Rejected``) and works in batches, each in one transaction:
+
+- a rejected event becomes a ``DeadLetter`` with its reason (and its line, when read from
+  JSON Lines by ``nciss_platform.feeds.reading``);
+- an event no organisation of the constituency owns (``accounts.constituency``) is counted
+  as unattributed and dropped: feeds report far more than the constituency holds;
+- an attributed event whose digest (``intelmq.dedup_key``, IntelMQ's deduplicator default)
+  was seen within the window, in this batch or an earlier run, is counted as a duplicate;
+- the others are grouped by (organisation, RSIT classification, UTC-aligned window of
+  ``time.source``, else ``time.observation``). Each group goes to its ``FeedIncident``: an
+  open incident absorbs the events (counts, observables up to ``MAX_OBSERVABLES``, and its
+  ``occurred_at`` moves earlier when older events arrive, which assesses it again); when
+  there is none, or it is no longer open, ``report_incident`` opens one, assessed at once.
+
+One audit row per batch (``feeds.ingested``, with the batch's counts), besides the rows of
+the incidents opened or changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models, transaction
+
+from nciss.interop import intelmq
+from nciss.interop.records import TLP_LABELS, Rejected, read_label
+from nciss_platform import clock
+from nciss_platform.accounts.constituency import constituency
+from nciss_platform.accounts.models import Organisation, User
+from nciss_platform.audit.services import record
+from nciss_platform.errors import NotAllowed, ServiceError
+from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
+from nciss_platform.incidents import services as incidents
+from nciss_platform.incidents.models import TLP, Incident, Observable
+from nciss_platform.incidents.workflow import OPEN_STATUSES
+
+MAX_OBSERVABLES = intelmq.MAX_OBSERVABLES  # per incident
+RAW_MAX = 8192  # characters of a dead letter's line kept
+_IN_CHUNK = 5000  # values per IN (...) query
+_ROW_FIELDS = ["incident", "events", "observables", "feeds", "first_event_at", "last_event_at", "updated_at"]
+_BATCH_COUNTS = ("read", "rejected", "unattributed", "attributed", "duplicates")
+
+
+@dataclass(frozen=True)
+class Malformed(Rejected):
+    """A rejected event with the text it was read from."""
+
+    raw: str = ""
+
+
+@dataclass
+class IngestSummary:
+    """What a run did. ``read`` = ``rejected`` + ``unattributed`` + ``attributed``; ``duplicates`` are
+    attributed events seen before within the window."""
+
+    read: int = 0
+    rejected: int = 0
+    unattributed: int = 0
+    attributed: int = 0
+    duplicates: int = 0
+    opened: set[int] = field(default_factory=set, repr=False)
+    updated: set[int] = field(default_factory=set, repr=False)
+
+    @property
+    def incidents_opened(self) -> int:
+        return len(self.opened)
+
+    @property
+    def incidents_updated(self) -> int:
+        """Incidents that existed before the run and absorbed events in it."""
+        return len(self.updated - self.opened)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "read": self.read,
+            "rejected": self.rejected,
+            "unattributed": self.unattributed,
+            "attributed": self.attributed,
+            "duplicates": self.duplicates,
+            "incidents_opened": self.incidents_opened,
+            "incidents_updated": self.incidents_updated,
+        }
+
+
+@dataclass
+class _Group:
+    """The new events of one (organisation, classification, window) in one batch."""
+
+    digests: list[str] = field(default_factory=list)
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    feeds: Counter[str] = field(default_factory=Counter)
+    observables: dict[tuple[str, str], str] = field(default_factory=dict)
+    tlp: str | None = None
+    room: int = MAX_OBSERVABLES  # observables the incident may still take
+
+    def add(self, digest: str, event: dict[str, Any], moment: dt.datetime) -> None:
+        self.digests.append(digest)
+        self.first = moment if self.first is None or moment < self.first else self.first
+        self.last = moment if self.last is None or moment > self.last else self.last
+        self.feeds[str(event.get("feed.name") or "")] += 1
+        if len(self.observables) < self.room:
+            for observable in intelmq.observables(event):
+                if len(observable.value) <= 2048 and len(self.observables) < self.room:
+                    self.observables.setdefault((observable.type, observable.value), observable.comment[:500])
+        if "tlp" in event:
+            tlp = read_label(event["tlp"], TLP_LABELS)
+            self.tlp = max(filter(None, (self.tlp, tlp)), key=TLP_LABELS.index, default=None)
+
+
+def ingest_events(
+    *,
+    events: Iterable[dict[str, Any] | Rejected],
+    actor: User,
+    window: dt.timedelta = dt.timedelta(days=1),
+    batch: int = 2000,
+    source: str = "",
+    on_progress: Callable[[IngestSummary], None] | None = None,
+) -> IngestSummary:
+    """Ingest IntelMQ events (and the rejections of their reader) as the CSIRT analyst ``actor``.
+
+    ``window`` is both the aggregation window and how long an event's digest is remembered for
+    deduplication; ``source`` names the input in the audit log; ``on_progress`` is called with
+    the running summary after each batch.
+    """
+    if not actor.is_csirt_staff or actor.organisation is None:
+        raise NotAllowed("only CSIRT analysts and coordinators ingest feeds")
+    seconds = int(window.total_seconds())
+    if seconds <= 0:
+        raise ServiceError([("window", "must be positive")])
+    if batch <= 0:
+        raise ServiceError([("batch", "must be positive")])
+    SeenEvent.objects.filter(first_seen__lt=clock.now() - window).delete()
+    summary = IngestSummary()
+    iterator = iter(events)
+    while chunk := list(itertools.islice(iterator, batch)):
+        _ingest_batch(chunk, actor, seconds, source, summary)
+        if on_progress is not None:
+            on_progress(summary)
+    return summary
+
+
+def _event_time(event: dict[str, Any]) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(event.get("time.source") or event["time.observation"])
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _ingest_batch(
+    chunk: list[dict[str, Any] | Rejected], actor: User, seconds: int, source: str, summary: IngestSummary
+) -> None:
+    now = clock.now()
+    owners = constituency()
+    letters: list[DeadLetter] = []
+    fresh: dict[str, tuple[tuple[int, str, int], dict[str, Any]]] = {}
+    before = summary.counts()
+    for item in chunk:
+        summary.read += 1
+        if isinstance(item, Rejected):
+            summary.rejected += 1
+            letters.append(_dead_letter(item, now))
+            continue
+        owner = owners.attribute(item)
+        if owner is None:
+            summary.unattributed += 1
+            continue
+        summary.attributed += 1
+        digest = intelmq.dedup_key(item).hex()
+        if digest in fresh:
+            summary.duplicates += 1
+            continue
+        start = int(_event_time(item).timestamp()) // seconds * seconds
+        fresh[digest] = ((owner, intelmq.rsit_classification(item), start), item)
+    with transaction.atomic():
+        seen = _seen(list(fresh))
+        summary.duplicates += len(seen)
+        new = [(digest, key, event) for digest, (key, event) in fresh.items() if digest not in seen]
+        touched = _absorb(new, actor, now, summary) if new else 0
+        DeadLetter.objects.bulk_create(letters)
+        after = summary.counts()
+        changes = {name: after[name] - before[name] for name in _BATCH_COUNTS}
+        changes["incidents"] = touched
+        record(actor, "feeds.ingested", None, changes, object_type="feed", object_id=source[:64])
+
+
+def _dead_letter(rejected: Rejected, now: dt.datetime) -> DeadLetter:
+    raw = rejected.raw if isinstance(rejected, Malformed) else ""
+    return DeadLetter(
+        source=rejected.file[:255],
+        position=rejected.record[:40],
+        field=rejected.field[:80],
+        reason=rejected.reason[:500],
+        raw=raw[:RAW_MAX],
+        received_at=now,
+    )
+
+
+def _seen(digests: list[str]) -> set[str]:
+    found: set[str] = set()
+    for at in range(0, len(digests), _IN_CHUNK):
+        part = digests[at : at + _IN_CHUNK]
+        found.update(SeenEvent.objects.filter(digest__in=part).values_list("digest", flat=True))
+    return found
+
+
+def _absorb(
+    new: list[tuple[str, tuple[int, str, int], dict[str, Any]]], actor: User, now: dt.datetime, summary: IngestSummary
+) -> int:
+    """Give the new events to their feed incidents, opening incidents where needed; returns how many."""
+    keys = {key for _, key, _ in new}
+    organisations = Organisation.objects.in_bulk({organisation for organisation, _, _ in keys})
+    held = {
+        (row.organisation_id, row.classification, int(row.window_start.timestamp())): row
+        for row in FeedIncident.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .filter(
+            organisation_id__in=organisations,
+            classification__in={classification for _, classification, _ in keys},
+            window_start__in={dt.datetime.fromtimestamp(start, dt.UTC) for _, _, start in keys},
+        )
+        if (row.organisation_id, row.classification, int(row.window_start.timestamp())) in keys
+    }
+    groups: dict[tuple[int, str, int], _Group] = {}
+    for digest, key, event in new:
+        group = groups.get(key)
+        if group is None:
+            row = held.get(key)
+            room = (
+                MAX_OBSERVABLES - row.observables if row and row.incident.status in OPEN_STATUSES else MAX_OBSERVABLES
+            )
+            group = groups[key] = _Group(room=room)
+        group.add(digest, event, _event_time(event))
+    created: list[FeedIncident] = []
+    changed: list[FeedIncident] = []
+    seen_rows: list[tuple[str, int]] = []
+    observables: list[tuple[int, str, str, str]] = []
+    for key, group in sorted(groups.items()):
+        assert group.first is not None and group.last is not None
+        row = held.get(key)
+        if row is None or row.incident.status not in OPEN_STATUSES:
+            incident = _open_incident(key, group, organisations[key[0]], actor)
+            summary.opened.add(incident.pk)
+            if row is None:
+                row = FeedIncident(
+                    organisation_id=key[0],
+                    classification=key[1],
+                    window_start=dt.datetime.fromtimestamp(key[2], dt.UTC),
+                )
+                created.append(row)
+            else:
+                changed.append(row)
+            row.incident, row.events, row.observables, row.feeds = incident, 0, 0, {}
+            row.first_event_at, row.last_event_at = group.first, group.last
+        else:
+            _move_occurred_at(row.incident, group.first, actor)
+            summary.updated.add(row.incident_id)
+            changed.append(row)
+        row.events += len(group.digests)
+        row.feeds = dict(Counter(row.feeds) + group.feeds)
+        row.first_event_at, row.last_event_at = min(row.first_event_at, group.first), max(row.last_event_at, group.last)
+        row.updated_at = now
+        seen_rows += [(digest, row.incident_id) for digest in group.digests]
+        observables += [(row.incident_id, kind, value, comment) for (kind, value), comment in group.observables.items()]
+    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_value(now, connection)
+    _insert_new(SeenEvent, ("digest", "first_seen", "incident"), [(d, stamp, i) for d, i in seen_rows])
+    if observables:
+        held_values = _held_observables(observables)
+        observables = [item for item in observables if item[:3] not in held_values]
+        _insert_new(Observable, ("incident", "type", "value", "comment"), observables)
+        added = Counter(incident for incident, *_ in observables)
+        for row in created + changed:
+            row.observables += added[row.incident_id]
+    FeedIncident.objects.bulk_create(created)
+    for row in changed:  # bulk_update's CASE expressions cost far more than one UPDATE per row
+        row.save(update_fields=_ROW_FIELDS)
+    return len(groups)
+
+
+def _held_observables(candidates: list[tuple[int, str, str, str]]) -> set[tuple[int, str, str]]:
+    """The (incident id, type, value) of the candidates the incidents already have (by the value index)."""
+    incidents = {incident for incident, *_ in candidates}
+    values = sorted({value for _, _, value, _ in candidates})
+    held: set[tuple[int, str, str]] = set()
+    for at in range(0, len(values), _IN_CHUNK):
+        rows = Observable.objects.filter(value__in=values[at : at + _IN_CHUNK], incident_id__in=incidents)
+        held.update(rows.values_list("incident_id", "type", "value"))
+    return held
+
+
+def _insert_new(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert the rows, skipping those a unique constraint already holds.
+
+    The hot writes of ingestion (one seen digest and about one observable per new event): a plain
+    ``executemany`` (SQLite and PostgreSQL both read ``ON CONFLICT DO NOTHING``) rather than one
+    model instance per row, several times faster.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _open_incident(key: tuple[int, str, int], group: _Group, organisation: Organisation, actor: User) -> Incident:
+    _, classification, start = key
+    assert group.first is not None
+    day = dt.datetime.fromtimestamp(start, dt.UTC)
+    facts: dict[str, Any] = {
+        "classification": classification,
+        "occurred_at": group.first.isoformat(),
+        "organisations_affected": 1,
+    }
+    if intelmq.is_malicious(classification):
+        facts.update(malicious=True, root_cause="malicious-actions")
+    activity = intelmq.observed_activity(classification)
+    if activity:
+        facts["observed_activity"] = activity
+    type_name = classification.split(":", 1)[1]
+    return incidents.report_incident(
+        actor=actor,
+        title=f"Feed events: {type_name} at {organisation.name} from {day:%Y-%m-%d %H:%M} UTC"[:200],
+        facts=facts,
+        description=(
+            f"Opened by feed ingestion: events of RSIT type {classification} attributed to {organisation.name} "
+            f"in the window starting {day.isoformat()}. Later events of that window are absorbed while "
+            "the incident is open; their counts are on its feed record."
+        ),
+        reporting_organisation=actor.organisation,
+        affected_organisations=[organisation],
+        tlp=group.tlp or TLP.AMBER,
+        entity_from_profile=True,
+    )
+
+
+def _move_occurred_at(incident: Incident, first: dt.datetime, actor: User) -> None:
+    """Older events than any before move the incident's ``occurred_at`` back (and assess it again)."""
+    if incident.occurred_at is None or first < incident.occurred_at:
+        incidents.update_facts(
+            incident=incident, actor=actor, changes={"occurred_at": first.isoformat()}, note="older feed events"
+        )
