@@ -76,7 +76,7 @@ def read_files(
         return
     read = reader(fmt, mapping)
     for path in files:
-        for item, _ in _items(path, read, progress):
+        for item in read_file(path, read, progress):
             yield str(path), item
 
 
@@ -85,9 +85,10 @@ def total_bytes(fmt: str, paths: Sequence[str | Path]) -> int:
     return sum(p.stat().st_size for p in input_files(paths, SUFFIXES[fmt]))
 
 
-def _items(
-    path: Path, read: Callable[[IO[bytes], str], Iterator[T]], progress: Callable[[int], None] | None
-) -> Iterator[tuple[T, int]]:
+def read_file(
+    path: Path, read: Callable[[IO[bytes], str], Iterator[T]], progress: Callable[[int], None] | None = None
+) -> Iterator[T]:
+    """What ``read`` yields from the file (gunzipped on the fly), reporting the bytes read on disk to ``progress``."""
     with path.open("rb") as raw:
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if path.name.endswith(".gz") else raw
         seen = 0
@@ -96,7 +97,7 @@ def _items(
                 now = raw.tell()
                 progress(now - seen)
                 seen = now
-            yield item, seen
+            yield item
         if progress is not None:
             progress(path.stat().st_size - seen)
 
@@ -109,7 +110,7 @@ def _intelmq(files: Sequence[Path], progress: Callable[[int], None] | None) -> I
 
     def events() -> Iterator[dict[str, Any]]:
         for path in files:
-            for event, _ in _items(path, intelmq.read_events, progress):
+            for event in read_file(path, intelmq.read_events, progress):
                 if isinstance(event, Rejected):
                     rejected.append((str(path), event))
                 else:

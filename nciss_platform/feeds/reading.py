@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 
 from nciss.interop import intelmq
 from nciss.interop.files import input_files
-from nciss.interop.formats import SUFFIXES, _items
+from nciss.interop.formats import SUFFIXES, read_file
 from nciss.interop.records import Rejected
 from nciss_platform.feeds.services import RAW_MAX, Malformed
 
@@ -64,5 +64,4 @@ def read_feeds(
     ``progress`` is called with the bytes (as stored on disk) read since its last call.
     """
     for path in files:
-        for item, _ in _items(path, _read_with_lines, progress):
-            yield item
+        yield from read_file(path, _read_with_lines, progress)
