@@ -1,16 +1,19 @@
-"""Fixtures for the platform's tests: a real headless Chromium for the browser tests."""
+"""Fixtures for the platform's tests: a real headless Chromium for the browser tests, and signing in with it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+    from nciss_platform.accounts.models import User
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -48,3 +51,40 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+BROWSER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def sign_in(browser: Browser, live_server: object) -> Iterator[Callable[[User | None], Page]]:
+    """``sign_in(user)``: a page in a browser context of its own, signed in through the sign-in page
+    (the user gets a password, and an enrolled authenticator when it needs a second factor);
+    ``sign_in(None)``: such a page, not signed in."""
+    from nciss_platform.accounts import totp
+
+    contexts: list[BrowserContext] = []
+
+    def open_as(user: User | None) -> Page:
+        context = browser.new_context(locale="en-GB", accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if user is None:
+            return page
+        secret = totp.new_secret() if user.needs_second_factor else ""
+        user.totp_secret, user.totp_confirmed = secret, bool(secret)
+        user.set_password(BROWSER_PASSWORD)
+        user.save()
+        page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(BROWSER_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        if secret:
+            page.get_by_label("Six-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
+            page.get_by_role("button", name="Continue").click()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Page, expect
 
-from nciss_platform.accounts import totp
 from nciss_platform.accounts.models import User
 from nciss_platform.interop.tests.samples import STIX_BUNDLE
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
-
 
 def test_it_imports_a_bundle_and_exports_the_incident_from_its_page(
-    browser: Browser, live_server: object, transactional_db: None, analyst: User, tmp_path: Path
+    sign_in: Callable[[User | None], Page], transactional_db: None, analyst: User, tmp_path: Path
 ) -> None:
-    secret = totp.new_secret()
-    analyst.set_password(PASSWORD)
-    analyst.totp_secret, analyst.totp_confirmed = secret, True
-    analyst.save()
     source = tmp_path / "partner-bundle.json"
     source.write_text(json.dumps(STIX_BUNDLE), encoding="utf-8")
-
-    context = browser.new_context(locale="en-GB", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
-    page.get_by_label("Username").fill(analyst.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Six-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
-    page.get_by_role("button", name="Continue").click()
+    page = sign_in(analyst)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Import").click()
     page.get_by_label("Format").select_option("stix")
@@ -53,4 +37,3 @@ def test_it_imports_a_bundle_and_exports_the_incident_from_its_page(
     bundle = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     incidents = [o for o in bundle["objects"] if o["type"] == "incident"]
     assert incidents[0]["id"] == "incident--2d6f7c8e-1a2b-4c3d-9e8f-0a1b2c3d4e5f"  # its original id travels back
-    context.close()

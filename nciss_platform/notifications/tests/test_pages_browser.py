@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from nciss_platform import clock
-from nciss_platform.accounts import totp
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.incidents.services import report_incident
 from nciss_platform.notifications.models import Contact, Notification
@@ -18,29 +16,11 @@ from nciss_platform.sharing.tests.conftest import GRID_FACTS
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
 RULE = "Energy, level 2 and above"
 
 
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """Opens a page in a browser context of its own (its own cookies), closed after the test."""
-    contexts: list[BrowserContext] = []
-
-    def open_page() -> Page:
-        context = browser.new_context(locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def test_it_routes_an_incident_by_a_rule_written_on_the_page_and_shows_its_acknowledgement(
-    new_page: Callable[[], Page],
+    sign_in: Callable[[User | None], Page],
     live_server: object,
     transactional_db: None,
     reporter: User,
@@ -48,18 +28,8 @@ def test_it_routes_an_incident_by_a_rule_written_on_the_page_and_shows_its_ackno
     crisis_cell: Organisation,
     crisis_desk: Contact,
 ) -> None:
-    secret = totp.new_secret()
-    coordinator.set_password(PASSWORD)
-    coordinator.totp_secret, coordinator.totp_confirmed = secret, True
-    coordinator.save()
     base_url = live_server.url  # type: ignore[attr-defined]
-    page = new_page()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(coordinator.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Six-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
-    page.get_by_role("button", name="Continue").click()
+    page = sign_in(coordinator)
 
     # The rule, written on the page: the condition is checked as it is typed.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Routing").click()
@@ -93,7 +63,7 @@ def test_it_routes_an_incident_by_a_rule_written_on_the_page_and_shows_its_ackno
 
     # The contact follows the signed link in its message (no sign-in needed) and acknowledges with one click.
     notification = Notification.objects.get(incident=incident, contact=crisis_desk)
-    link = new_page()
+    link = sign_in(None)
     link.goto(f"{base_url}/ack/{ack_token(notification.idempotency_key, clock.now())}")
     expect(link.get_by_role("heading", level=1)).to_have_text("Acknowledge a notification")
     link.get_by_role("button", name="Acknowledge receipt").click()

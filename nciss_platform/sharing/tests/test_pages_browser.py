@@ -2,55 +2,21 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 import nciss
-from nciss_platform.accounts import totp
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.incidents.tests.conftest import report
 from nciss_platform.sharing.tests.conftest import GRID_FACTS
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def sign_in(browser: Browser, live_server: object) -> Iterator[Callable[[User], Page]]:
-    """Opens a fresh browser signed in as a user through the sign-in page (with a one-time code when it needs one)."""
-    contexts = []
-
-    def open_as(user: User) -> Page:
-        secret = ""
-        if user.needs_second_factor:
-            secret = totp.new_secret()
-            user.totp_secret, user.totp_confirmed = secret, True
-        user.set_password(PASSWORD)
-        user.save()
-        context = browser.new_context(locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        if secret:
-            page.get_by_label("Six-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
-            page.get_by_role("button", name="Continue").click()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
 
 def test_it_shares_an_incident_from_its_page_and_the_partner_reads_it_on_its_own_scale_in_russian(
-    sign_in: Callable[[User], Page],
+    sign_in: Callable[[User | None], Page],
     live_server: object,
     transactional_db: None,
     reporter: User,
