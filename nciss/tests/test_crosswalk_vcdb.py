@@ -5,15 +5,15 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
-from pathlib import Path
 
 import pytest
 
 import nciss
 from nciss.crosswalks import agreement
 from nciss.interop import IncidentRecord, veris
+from nciss.tests.shared import shared
 
-VCDB = Path(__file__).resolve().parents[3] / "shared" / "data" / "vcdb" / "dev.jsonl.gz"
+VCDB = shared("data", "vcdb", "dev.jsonl.gz")
 
 
 @pytest.mark.skipif(not VCDB.exists(), reason=f"the VCDB development set is not at {VCDB}")

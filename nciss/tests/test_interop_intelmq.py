@@ -16,8 +16,9 @@ from nciss.facts import validate_facts
 from nciss.interop import IncidentRecord, Observable, Rejected, intelmq
 from nciss.interop.formats import read_files
 from nciss.taxonomy import rsit_types
+from nciss.tests.shared import shared
 
-SHARED_CLASSIFICATION = Path("/work/shared/data/intelmq-classification.json")
+SHARED_CLASSIFICATION = shared("data", "intelmq-classification.json")
 SHIPPED_TABLE = Path(intelmq.__file__).parent / "data" / "intelmq-classification.json"
 
 
@@ -51,7 +52,7 @@ def jsonl(*events: dict[str, Any] | str) -> io.BytesIO:
 # ---------------------------------------------------------------- classification
 
 
-@pytest.mark.skipif(not SHARED_CLASSIFICATION.exists(), reason="needs /work/shared/data/intelmq-classification.json")
+@pytest.mark.skipif(not SHARED_CLASSIFICATION.exists(), reason="needs ../shared/data/intelmq-classification.json")
 def test_it_maps_every_intelmq_type_and_old_name_to_an_rsit_type() -> None:
     reference = json.loads(SHARED_CLASSIFICATION.read_text())
     names = [*reference["type_allowed_values"], *reference["legacy_type_aliases"]]

@@ -17,10 +17,11 @@ from nciss.facts import SECTORS, fact_specs
 from nciss.interop import Assessed, IncidentRecord, Observable, Rejected, misp
 from nciss.interop.records import OBSERVABLE_TYPES, PAP_LABELS, TLP_LABELS
 from nciss.taxonomy import rsit_types
+from nciss.tests.shared import shared
 
 DATA = Path(__file__).parent / "data" / "misp"
 SHIPPED = Path(misp.__file__).parent / "data" / "misp-taxonomies"
-SHARED = Path("/work/shared/data/taxonomies")
+SHARED = shared("data", "taxonomies")
 DESCRIBE_TYPES = Path(pymisp.__file__).parent / "data" / "describeTypes.json"
 
 

@@ -21,10 +21,11 @@ from jsonschema import Draft4Validator
 from nciss.facts import validate_facts
 from nciss.interop import IncidentRecord, Observable, Rejected, veris
 from nciss.taxonomy import rsit_types
+from nciss.tests.shared import shared
 from nciss.tests.strategies import fact_records
 
 DATA = Path(__file__).parent / "data" / "veris"
-VCDB = Path("/work/shared/data/vcdb/dev.jsonl.gz")
+VCDB = shared("data", "vcdb", "dev.jsonl.gz")
 SAMPLES = {s["incident_id"]: s for s in json.loads((DATA / "samples.json").read_text("utf-8"))}
 # VERIS fields whose value the facts (and description, observables) fully determine: exported
 # without the original, a record gives them back as they were.
