@@ -14,7 +14,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from nciss_platform.accounts.models import User
+from nciss_platform.accounts.constituency import add_assets
+from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.models import AuditEvent
 from nciss_platform.incidents.models import Incident
 from nciss_platform.interop.models import ImportedRecord
@@ -199,7 +200,8 @@ def test_it_imports_misp_events_and_csv_rows_once(analyst: User) -> None:
 
 
 @pytest.mark.django_db
-def test_it_aggregates_intelmq_events_into_incidents(tmp_path: Path, analyst: User) -> None:
+def test_it_imports_intelmq_events_the_way_ingest_does(tmp_path: Path, analyst: User, energy: Organisation) -> None:
+    add_assets(actor=None, organisation=energy, assets=[("cidr", "203.0.113.0/24")])
     event = {
         "feed.name": "sinkhole",
         "classification.taxonomy": "malicious-code",
@@ -213,7 +215,9 @@ def test_it_aggregates_intelmq_events_into_incidents(tmp_path: Path, analyst: Us
 
     output = _import("--format", "intelmq", "--user", analyst.username, str(source))
 
-    assert "1 imported" in output and "1 rejected" in output
+    assert "4 events read: 3 attributed (1 duplicates)" in output and "1 rejected" in output
+    assert "incidents: 1 opened" in output
     incident = Incident.objects.get()
     assert incident.classification == "malicious-code:infected-system"
+    assert list(incident.affected_organisations.all()) == [energy]
     assert sorted(o.value for o in incident.observables.all()) == ["203.0.113.5", "203.0.113.6"]

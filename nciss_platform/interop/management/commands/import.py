@@ -3,6 +3,7 @@
 Files, folders and ``.jsonl.gz`` are read as they stream, with a progress bar on stderr. Every
 record that cannot be imported is listed (file, record, field, reason) and the batch goes on;
 the summary follows. Exit 0 when the batch ran, 2 for a bad invocation or unreadable input.
+IntelMQ events go the way of ``nciss ingest``: attributed to constituents and aggregated into incidents.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -36,6 +38,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         fmt, paths = options["format"], options["paths"]
+        if fmt == "intelmq":  # feed events are aggregated into incidents: the same path as `nciss ingest`
+            quiet = ["--quiet"] if options["quiet"] else []
+            call_command("ingest", "--user", options["user"], *quiet, *paths, stdout=self.stdout, stderr=self.stderr)
+            return
         user = User.objects.filter(username=options["user"]).first()
         if user is None:
             raise _bad(f"unknown user {options['user']!r}")
