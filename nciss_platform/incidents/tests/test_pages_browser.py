@@ -6,65 +6,32 @@ Everyone signs in through the sign-in page; the analyst and the coordinator give
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from nciss_platform.accounts import totp
 from nciss_platform.accounts.models import User
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
 REFERENCE = re.compile(r"NCISS-\d{4}-\d{6}")
 
 
 @pytest.fixture
-def people(transactional_db: None, reporter: User, analyst: User, coordinator: User) -> dict[str, tuple[User, str]]:
-    """Each persona with a password, and for the CSIRT staff an enrolled authenticator."""
-    out = {}
-    for user in (reporter, analyst, coordinator):
-        user.set_password(PASSWORD)
-        secret = ""
-        if user.needs_second_factor:
-            secret = totp.new_secret()
-            user.totp_secret, user.totp_confirmed = secret, True
-        user.save()
-        out[user.role] = (user, secret)
-    return out
+def sign_in_as(
+    sign_in: Callable[[User | None], Page], transactional_db: None, reporter: User, analyst: User, coordinator: User
+) -> Callable[[str], Page]:
+    """A page signed in as the persona of this role (the shared ``sign_in``, by role)."""
+    people = {user.role: user for user in (reporter, analyst, coordinator)}
+    return lambda role: sign_in(people[role])
 
 
-@pytest.fixture
-def sign_in(
-    browser: Browser, live_server: object, people: dict[str, tuple[User, str]]
-) -> Iterator[Callable[[str], Page]]:
-    contexts = []
-
-    def open_as(role: str) -> Page:
-        user, secret = people[role]
-        context = browser.new_context(locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        if secret:
-            page.get_by_label("Six-digit code from your authenticator app").fill(totp.code_at(secret, time.time()))
-            page.get_by_role("button", name="Continue").click()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def test_it_walks_a_reporter_an_analyst_and_a_coordinator_through_one_incident(sign_in: Callable[[str], Page]) -> None:
+def test_it_walks_a_reporter_an_analyst_and_a_coordinator_through_one_incident(
+    sign_in_as: Callable[[str], Page],
+) -> None:
     # The reporter lands on its organisation's incidents and reports, watching the preliminary level.
-    reporter = sign_in("reporter")
+    reporter = sign_in_as("reporter")
     expect(reporter.get_by_role("heading", level=1)).to_have_text("My organisation's incidents")
     reporter.get_by_role("navigation", name="Main").get_by_role("link", name="Report an incident").click()
     level = reporter.locator("#verdict .level-name")
@@ -85,7 +52,7 @@ def test_it_walks_a_reporter_an_analyst_and_a_coordinator_through_one_incident(s
     expect(reporter.locator("#deadlines-eu-nis2")).to_contain_text("Early warning")
 
     # The analyst finds it in the queue, triages it, takes it, learns of a death and comments.
-    analyst = sign_in("analyst")
+    analyst = sign_in_as("analyst")
     expect(analyst.get_by_role("heading", level=1)).to_have_text("Triage queue")
     analyst.get_by_label("Search").fill(reference)
     analyst.get_by_role("button", name="Filter").click()
@@ -110,7 +77,7 @@ def test_it_walks_a_reporter_an_analyst_and_a_coordinator_through_one_incident(s
     expect(analyst.locator(".timeline")).to_contain_text("one patient died")
 
     # The coordinator sees it among the newest serious incidents, and closes it once it is resolved.
-    coordinator = sign_in("coordinator")
+    coordinator = sign_in_as("coordinator")
     expect(coordinator.get_by_role("heading", level=1)).to_have_text("National overview")
     expect(coordinator.locator("#highest .level-name")).to_have_text("Severe")
     newest = coordinator.locator(f'#newest tr[data-reference="{reference}"]')
@@ -135,8 +102,8 @@ def test_it_walks_a_reporter_an_analyst_and_a_coordinator_through_one_incident(s
     expect(reporter.get_by_text("This incident is closed")).to_be_visible()
 
 
-def test_it_can_report_with_the_keyboard_alone(sign_in: Callable[[str], Page]) -> None:
-    reporter = sign_in("reporter")
+def test_it_can_report_with_the_keyboard_alone(sign_in_as: Callable[[str], Page]) -> None:
+    reporter = sign_in_as("reporter")
     reporter.goto(reporter.url.split("/incidents/")[0] + "/report/")
     reporter.get_by_label("A short title").focus()
     reporter.keyboard.type("Website defaced")
@@ -147,8 +114,8 @@ def test_it_can_report_with_the_keyboard_alone(sign_in: Callable[[str], Page]) -
     expect(reporter.get_by_role("heading", level=1)).to_have_text("Report received")
 
 
-def test_it_asks_for_recipients_only_when_tlp_red_is_chosen(sign_in: Callable[[str], Page]) -> None:
-    reporter = sign_in("reporter")
+def test_it_asks_for_recipients_only_when_tlp_red_is_chosen(sign_in_as: Callable[[str], Page]) -> None:
+    reporter = sign_in_as("reporter")
     reporter.goto(reporter.url.split("/incidents/")[0] + "/report/")
     recipients = reporter.locator("[data-red-recipients]")
     expect(recipients).to_be_hidden()
