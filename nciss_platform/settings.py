@@ -128,6 +128,10 @@ INSTALLED_APPS = [
     "nciss_platform.mail",
     "nciss_platform.reports",
     "nciss_platform.feeds",
+    "nciss_platform.campaigns",
+    "nciss_platform.dashboard",
+    "nciss_platform.calibration",
+    "nciss_platform.exercises",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -15,6 +15,10 @@ urlpatterns = [
     path("", include("nciss_platform.sharing.urls")),
     path("", include("nciss_platform.notifications.urls")),
     path("", include("nciss_platform.mail.urls")),
+    path("", include("nciss_platform.campaigns.urls")),
+    path("", include("nciss_platform.dashboard.urls")),
+    path("", include("nciss_platform.calibration.urls")),
+    path("", include("nciss_platform.exercises.urls")),
     path("home/", home, name="home"),  # where each role works (LOGIN_REDIRECT_URL)
     path("accounts/", include("nciss_platform.accounts.urls")),
     # The admin signs in and out through accounts (second factor, throttle, audit), not its own forms.
@@ -27,6 +31,10 @@ urlpatterns = [
     path("api/v1/", include("nciss_platform.interop.api.urls")),
     path("api/v1/", include("nciss_platform.sharing.api.urls")),
     path("api/v1/", include("nciss_platform.notifications.api.urls")),
+    path("api/v1/", include("nciss_platform.campaigns.api.urls")),
+    path("api/v1/", include("nciss_platform.dashboard.api.urls")),
+    path("api/v1/", include("nciss_platform.calibration.api.urls")),
+    path("api/v1/", include("nciss_platform.exercises.api.urls")),
     path("taxii2/", include("nciss_platform.sharing.taxii_urls")),  # the TAXII 2.1 server (docs/interop/taxii.md)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

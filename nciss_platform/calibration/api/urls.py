@@ -1,0 +1,5 @@
+"""The calibration API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

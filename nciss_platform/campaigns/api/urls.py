@@ -1,0 +1,5 @@
+"""The campaigns API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

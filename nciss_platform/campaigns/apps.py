@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    """Campaigns: incidents of one kind, or sharing indicators, across organisations within a window."""
+
+    name = "nciss_platform.campaigns"
+    label = "campaigns"

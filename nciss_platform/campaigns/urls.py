@@ -1,0 +1,6 @@
+"""The campaigns pages."""
+
+from django.urls import URLPattern
+
+app_name = "campaigns"
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""The dashboard API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""The exercises API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
