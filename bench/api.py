@@ -318,7 +318,7 @@ INCIDENT_COLUMNS = [
     "id", "reference", "title", "description", "reporting_organisation_id", "classification", "facts", "tlp", "pap",
     "status", "waiting_on_reporter", "assignee_id", "created_by_id", "sector", "level", "score", "reachable_max",
     "due_at", "occurred_at", "detected_at", "reported_at", "triaged_at", "first_response_at", "resolved_at",
-    "closed_at", "updated_at", "duplicate_of_id", "reporting_submissions",
+    "closed_at", "updated_at", "duplicate_of_id", "reporting_submissions", "reporter_may_be_named",
 ]  # fmt: skip
 
 
@@ -449,7 +449,7 @@ def load(n: int, now: dt.datetime) -> Loaded:
                         rng.choice(sc.descriptions), reporting, sc.classification,
                         orjson.dumps(facts).decode(), tlp, "PAP:AMBER", status, status in ("triaged", "investigating") and rng.random() < 0.04,
                         assignee, creator, facts["sector"], level, score, top, due, occurred, detected, reported, triaged,
-                        first, resolved, closed, updated, duplicate_of, "{}",
+                        first, resolved, closed, updated, duplicate_of, "{}", False,
                     )
                 )  # fmt: skip
                 affected.append((incident_id, org_id))

@@ -65,9 +65,15 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
 }
 
 
+# Further context facts that a kind of rule declares for itself (e.g. an exercise's decisions,
+# nciss.exercises.scenario.CONTEXT), passed to ``parse_condition(..., context={...})``; remembered here
+# so that the parsed nodes can describe themselves.
+_DECLARED_CONTEXT: dict[str, FactSpec] = {}
+
+
 def _spec(name: str) -> FactSpec:
     """A fact of the vocabulary, or a context fact."""
-    return fact_specs().get(name) or CONTEXT_FACTS[name]
+    return fact_specs().get(name) or CONTEXT_FACTS.get(name) or _DECLARED_CONTEXT[name]
 
 
 class ConditionError(ValueError):
@@ -549,14 +555,23 @@ class ListTest(Condition):
 
 
 def parse_condition(
-    raw: Any, path: str, extra_values: Mapping[str, frozenset[str]] | None = None, *, context: bool = False
+    raw: Any,
+    path: str,
+    extra_values: Mapping[str, frozenset[str]] | None = None,
+    *,
+    context: bool | Mapping[str, FactSpec] = False,
 ) -> Condition:
     """Parse a condition mapping; raise ConditionError with every problem found.
 
-    ``context`` lets the condition test the CONTEXT_FACTS too (rules outside scales).
+    ``context`` lets the condition test the CONTEXT_FACTS too (rules outside scales); a mapping
+    of FactSpecs lets it test those further context facts as well.
     """
     errors: Errors = []
-    node = _parse(raw, path, errors, extra_values or {}, context)
+    allowed: Mapping[str, FactSpec] = CONTEXT_FACTS if context is True else {}
+    if isinstance(context, Mapping):
+        allowed = {**CONTEXT_FACTS, **context}
+        _DECLARED_CONTEXT.update(context)
+    node = _parse(raw, path, errors, extra_values or {}, allowed)
     if errors:
         raise ConditionError(errors)
     assert node is not None
@@ -564,7 +579,7 @@ def parse_condition(
 
 
 def _parse(
-    raw: Any, path: str, errors: Errors, extra: Mapping[str, frozenset[str]], context: bool = False
+    raw: Any, path: str, errors: Errors, extra: Mapping[str, frozenset[str]], context: Mapping[str, FactSpec]
 ) -> Condition | None:
     if not isinstance(raw, dict) or not raw:
         errors.append((path, "expected a mapping of facts to tests, or all/any/not"))
@@ -585,7 +600,7 @@ def _parse(
             if child is not None:
                 parts.append(Not(child))
         else:
-            spec = fact_specs().get(key) or (CONTEXT_FACTS.get(key) if context else None)
+            spec = fact_specs().get(key) or context.get(key)
             if spec is None:
                 errors.append((sub, "unknown fact"))
                 continue

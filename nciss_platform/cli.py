@@ -65,13 +65,18 @@ PLATFORM_COMMANDS = {
     "createuser": "create a user: nciss createuser NAME --role ROLE --org ORG",
     "audit": "check the audit log: nciss audit verify",
     "import": "import incidents: nciss import --format veris|stix|misp|intelmq|csv --user NAME PATH...",
-    "ingest": "ingest IntelMQ feed events into incidents: nciss ingest [--format intelmq] --user NAME FILE...",
+    "ingest": "ingest feed events into incidents: nciss ingest [--format intelmq|csv] --user NAME FILE... "
+    "(or --from-redis / --to-redis)",
     "export": "export incidents: nciss export --format stix|misp|veris|csv [--incident REF]... [-o PATH]",
     "worker": "run background jobs (notifications, escalations): nciss worker [--once] [--concurrency N]",
     "notify": "check clocks and acknowledgements now, and keep the periodic check scheduled: nciss notify tick",
     "mail": "e-mail with reporters: nciss mail serve [--host H] [--port 2525] [--lmtp] | nciss mail poll-imap [--once]",
     "sitrep": "situation reports as PDF or HTML: nciss sitrep [--incident REF [--advisory]] [--date DAY] [--lang en|ru|uz] -o FILE",
     "constituency": "network assets of organisations: nciss constituency load FILE.csv | lookup VALUE | remove KIND VALUE",
+    "calibrate": "re-assess the history on a draft scale: nciss calibrate --scale DRAFT --against CURRENT [--since DAY] [-o FILE.html|.pdf]",
+    "exercise": "table-top exercises: nciss exercise validate FILE... | run SCENARIO --script FILE [--lang L] [-o report.pdf]",
+    "report": "periodic reports: nciss report monthly|annual|public|nis2-quarterly --period 2026-11|2026|2026-Q3 [--lang en|ru|uz] -o FILE.pdf|.html|.csv",
+    "campaigns": "find campaigns across organisations now: nciss campaigns correlate [--window-hours N] [--json]",
 }
 
 

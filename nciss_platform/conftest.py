@@ -13,7 +13,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-    from nciss_platform.accounts.models import User
+    from nciss_platform.accounts.models import Organisation, User
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -88,3 +88,64 @@ def sign_in(browser: Browser, live_server: object) -> Iterator[Callable[[User | 
     yield open_as
     for context in contexts:
         context.close()
+
+
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+@pytest.fixture(autouse=True)
+def _shipped_national_scale_without_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that use no database read the national scale as shipped: published versions live in the database
+    (``calibration.versions``), which such tests may not touch."""
+    if request.node.get_closest_marker("django_db") or DATABASE_FIXTURES & set(request.fixturenames):
+        return
+    from nciss_platform.calibration import versions
+
+    monkeypatch.setattr(versions, "published_in_effect", lambda scale_id: None)
+
+
+@pytest.fixture
+def refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Callable[[], int], str], None]:
+    """Check that a command, run in an empty folder (``tmp_path``), exits 2 with one line naming the
+    reason and writes nothing: ``refused(lambda: main(["report", ...]), "unknown language")``."""
+    monkeypatch.chdir(tmp_path)
+
+    def check(run: Callable[[], int], reason: str) -> None:
+        assert run() == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and reason in err, err
+        assert not list(tmp_path.iterdir())  # nothing written
+
+    return check
+
+
+@pytest.fixture
+def csirt(db: None) -> Organisation:
+    """The national CSIRT (an app's conftest may define its own)."""
+    from nciss_platform.accounts.models import Organisation
+
+    return Organisation.objects.create(name="Aralia CSIRT", slug="csirt", kind="csirt", country="XA")
+
+
+@pytest.fixture
+def energy(db: None) -> Organisation:
+    """A large critical energy operator that reports incidents (an app's conftest may define its own)."""
+    from nciss_platform.accounts.models import Organisation
+
+    return Organisation.objects.create(
+        name="Aralia Grid",
+        slug="aralia-grid",
+        kind="operator",
+        sector="energy",
+        criticality="critical",
+        size="large",
+        country="XA",
+    )

@@ -7,4 +7,7 @@ from django.http import HttpRequest
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
-    return {"two_factor_off": not settings.NCISS_REQUIRE_2FA}
+    return {
+        "two_factor_off": not settings.NCISS_REQUIRE_2FA,
+        "interface_languages": settings.LANGUAGES,  # each named in itself, for the language switcher
+    }

@@ -92,11 +92,22 @@ DEFAULT_FROM_EMAIL = SERVER_EMAIL = env_str("NCISS_EMAIL_FROM", "nciss@localhost
 # at their next poll; jobs live in the database either way.
 NCISS_BROKER_URL = env_broker("NCISS_BROKER_URL")
 
+# Feed events over HTTP (docs/feeds.md): the largest request, and the pending backlog beyond which
+# new requests are answered 429 (events, or megabytes of stored bodies).
+NCISS_FEED_MAX_REQUEST_BYTES = env_int("NCISS_FEED_MAX_REQUEST_MB", 10) * 1024 * 1024
+NCISS_FEED_MAX_BACKLOG_EVENTS = env_int("NCISS_FEED_MAX_BACKLOG_EVENTS", 500_000)
+NCISS_FEED_MAX_BACKLOG_BYTES = env_int("NCISS_FEED_MAX_BACKLOG_MB", 512) * 1024 * 1024
+
 # Notifications: where people reach this platform (the links in messages), how long an
 # acknowledgement link works, and how often the worker checks clocks and acknowledgements.
 NCISS_BASE_URL = env_str("NCISS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 NCISS_ACK_LINK_DAYS = env_int("NCISS_ACK_LINK_DAYS", 14)
 NCISS_NOTIFY_TICK_SECONDS = env_int("NCISS_NOTIFY_TICK_SECONDS", 60)
+
+# Campaigns (nciss_platform.campaigns, docs/campaigns.md): how far apart incidents of one campaign
+# may be, and how many organisations one classification must reach (two sectors also do).
+NCISS_CAMPAIGN_WINDOW_HOURS = env_int("NCISS_CAMPAIGN_WINDOW_HOURS", 72)
+NCISS_CAMPAIGN_MIN_ORGANISATIONS = env_int("NCISS_CAMPAIGN_MIN_ORGANISATIONS", 3)
 
 # E-mail with reporters (nciss_platform.mail, docs/email.md): the address reports and answers go to
 # (the Reply-To of replies), the largest message accepted, attachments per message, and the IMAP
@@ -144,6 +155,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nciss_platform.pages.ReaderLanguageMiddleware",  # after authentication: the user's own language first
     "nciss_platform.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("nciss_platform.reports.urls")),  # before incidents: its <ref>/<action> would take them
     path("", include("nciss_platform.incidents.urls")),
     path("", include("nciss_platform.interop.urls")),
+    path("", include("nciss_platform.feeds.urls")),
     path("", include("nciss_platform.sharing.urls")),
     path("", include("nciss_platform.notifications.urls")),
     path("", include("nciss_platform.mail.urls")),
@@ -29,12 +30,14 @@ urlpatterns = [
     path("api/v1/", include("nciss_platform.incidents.api.urls")),
     path("api/v1/", include("nciss_platform.accounts.api.urls")),
     path("api/v1/", include("nciss_platform.interop.api.urls")),
+    path("api/v1/", include("nciss_platform.feeds.api.urls")),
     path("api/v1/", include("nciss_platform.sharing.api.urls")),
     path("api/v1/", include("nciss_platform.notifications.api.urls")),
     path("api/v1/", include("nciss_platform.campaigns.api.urls")),
     path("api/v1/", include("nciss_platform.dashboard.api.urls")),
     path("api/v1/", include("nciss_platform.calibration.api.urls")),
     path("api/v1/", include("nciss_platform.exercises.api.urls")),
+    path("api/v1/", include("nciss_platform.reports.api.urls")),
     path("taxii2/", include("nciss_platform.sharing.taxii_urls")),  # the TAXII 2.1 server (docs/interop/taxii.md)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

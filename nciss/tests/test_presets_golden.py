@@ -1,7 +1,7 @@
 """Golden tests of the four presets: what a user of each published scheme would check.
 
-The table-driven cases live in ``golden/<scale>.yaml`` (facts -> expected rank, with a
-one-line why); the tests below pin the headline cases by name, the crosswalk tables and
+The table-driven cases are the presets' shipped reference cases,
+``nciss/data/reference-cases/<scale>.yaml`` (facts -> expected rank, with a one-line why); the tests below pin the headline cases by name, the crosswalk tables and
 the translations.
 """
 
@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import nciss
+from nciss.calibration import reference_case_scales, reference_cases
 from nciss.facts import NOT_SEVERITY, fact_specs
+from nciss.tests.shared import cisa_case_facts
 from nciss.texts import LANGUAGES
 
-GOLDEN = Path(__file__).parent / "golden"
 PRESETS = ("osce-reference", "cisa-nciss", "uk-ncsc", "eu-nis2")
 
 
@@ -32,10 +32,9 @@ def rank(scale_id: str, facts: dict[str, Any]) -> int:
 
 def _golden_cases() -> list[Any]:
     out = []
-    for path in sorted(GOLDEN.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text("utf-8"))
-        for i, case in enumerate(doc["cases"]):
-            out.append(pytest.param(doc["scale"], case, id=f"{doc['scale']}[{i}] {case['why'][:60]}"))
+    for scale_id in reference_case_scales():
+        for i, case in enumerate(reference_cases(scale_id)):
+            out.append(pytest.param(scale_id, case.to_dict(), id=f"{scale_id}[{i}] {case.why[:60]}"))
     return out
 
 
@@ -50,32 +49,14 @@ def test_it_gives_each_golden_case_its_published_level(scale_id: str, case: dict
 
 
 def test_it_has_golden_cases_for_every_preset() -> None:
-    covered = {yaml.safe_load(p.read_text("utf-8"))["scale"] for p in GOLDEN.glob("*.yaml")}
-    assert covered == set(PRESETS)
+    assert set(reference_case_scales()) == set(PRESETS)
+    assert all(reference_cases(scale_id) for scale_id in PRESETS)
 
 
 # ---------------------------------------------------------------- CISA NCISS
 
-NCISS_EXAMPLE_1 = {
-    "functional_impact": "minimal-critical",
-    "observed_activity": "presence",
-    "location": "business-network-management",
-    "actor": "criminal",
-    "information_impact": "privacy-breach",
-    "recoverability": "supplemented",
-    "sector": "banking",
-    "potential_impact": "low",
-}
-NCISS_EXAMPLE_2 = {
-    "functional_impact": "denial-critical",
-    "observed_activity": "effect",
-    "location": "critical-systems",
-    "actor": "apt-targeted",
-    "information_impact": "destruction-critical",
-    "recoverability": "extended",
-    "sector": "energy",
-    "potential_impact": "severe",
-}
+NCISS_EXAMPLE_1 = cisa_case_facts(38.0)
+NCISS_EXAMPLE_2 = cisa_case_facts(93.5)
 
 
 def test_it_scores_the_first_nciss_example_38_and_medium() -> None:
@@ -250,11 +231,10 @@ def test_it_keeps_the_reference_floors_of_the_contract() -> None:
 
 
 def test_it_puts_routine_incidents_at_baseline_or_low() -> None:
-    path = GOLDEN / "osce-reference.yaml"
-    cases = yaml.safe_load(path.read_text("utf-8"))["cases"]
-    routine = [c for c in cases if any(w in c["why"] for w in ("phishing", "workstation", "scan", "DDoS"))]
+    cases = reference_cases("osce-reference")
+    routine = [c for c in cases if any(w in c.why for w in ("phishing", "workstation", "scan", "DDoS"))]
     assert len(routine) >= 4
-    assert all(rank("osce-reference", c["facts"]) <= 1 for c in routine)
+    assert all(rank("osce-reference", c.facts) <= 1 for c in routine)
 
 
 def test_it_uses_the_six_shared_colours_on_the_reference_scale() -> None:
@@ -406,6 +386,5 @@ def test_it_documents_every_rule_category_and_crosswalk_row_of_each_preset(scale
         table = page.split(f"### {scale_id} → {target}\n", 1)[1].split("\n\n", 1)[0]
         for row in rows:
             assert f"| {row.min}–{row.max} | {row.rationale['en']} |" in table, (target, row.source)
-    golden = yaml.safe_load((GOLDEN / f"{scale_id}.yaml").read_text("utf-8"))
-    for case in golden["cases"]:
-        assert case["why"] in page, case["why"]
+    for case in reference_cases(scale_id):
+        assert case.why in page, case.why

@@ -77,6 +77,7 @@ class User(AbstractUser):
         COORDINATOR = "coordinator", "Coordinator"
         ADMINISTRATOR = "administrator", "Administrator"
         PARTNER = "partner", "Partner abroad"
+        SCALE_OWNER = "scale_owner", "Scale owner"
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REPORTER)
     organisation = models.ForeignKey(
@@ -93,11 +94,11 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        """CSIRT staff, administrators and superusers must use TOTP unless the deployment turned it off.
+        """CSIRT staff, scale owners, administrators and superusers must use TOTP unless the deployment turned it off.
 
         Reporters and partners abroad sign in with a password (their own organisation's policy applies).
         """
-        staff_roles = (self.Role.ANALYST, self.Role.COORDINATOR, self.Role.ADMINISTRATOR)
+        staff_roles = (self.Role.ANALYST, self.Role.COORDINATOR, self.Role.SCALE_OWNER, self.Role.ADMINISTRATOR)
         return bool(settings.NCISS_REQUIRE_2FA) and (self.role in staff_roles or self.is_superuser)
 
 

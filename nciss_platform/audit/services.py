@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,24 +31,63 @@ def record(
     it is stored as its canonical JSON so the hash can be recomputed exactly.
     """
     payload = _plain(data or {})
+    event = AuditEvent(
+        at=clock.now(),
+        actor=getattr(actor, "username", "") or "",
+        action=action,
+        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_id=object_id or (str(obj.pk) if obj is not None else ""),
+        data=payload,
+    )
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        _append([event])
+    return event
+
+
+_deferred: ContextVar[list[AuditEvent] | None] = ContextVar("deferred_audit_events", default=None)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Inside a transaction, append the events the block records to the chain when the block ends.
+
+    The same events in the same order, with the times they were recorded at; but the chain's head
+    (one row every writer locks until it commits) is locked only at the end, so a long batch no
+    longer holds other writers back while it works. An exception discards the block's events, as
+    its transaction is rolled back. Nested blocks append with the outermost one.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    _append(pending)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain the events after the head and write them (one insert), under the head's lock."""
+    if not events:
+        return
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        event = AuditEvent(
-            at=clock.now(),
-            actor=getattr(actor, "username", "") or "",
-            action=action,
-            object_type=object_type or (obj._meta.model_name if obj is not None else ""),
-            object_id=object_id or (str(obj.pk) if obj is not None else ""),
-            data=payload,
-            prev_hash=head.last_hash,
-        )
-        event.hash = event_hash(
-            event.prev_hash, event.at, event.actor, event.action, event.object_type, event.object_id, payload
-        )
-        event.save()
-        head.last_hash, head.count = event.hash, head.count + 1
+        for event in events:
+            event.prev_hash = head.last_hash
+            event.hash = event_hash(
+                event.prev_hash, event.at, event.actor, event.action, event.object_type, event.object_id, event.data
+            )
+            head.last_hash, head.count = event.hash, head.count + 1
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
         head.save(update_fields=["last_hash", "count"])
-    return event
 
 
 def _plain(data: dict[str, Any]) -> Any:

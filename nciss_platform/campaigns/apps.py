@@ -6,3 +6,6 @@ class CampaignsConfig(AppConfig):
 
     name = "nciss_platform.campaigns"
     label = "campaigns"
+
+    def ready(self) -> None:
+        from nciss_platform.campaigns import handlers  # noqa: F401  (registers the outbox job handler)

@@ -34,12 +34,14 @@ class Campaign(models.Model):
     facts = models.JSONField(default=dict, help_text="The fold of the incidents' facts")
     level = models.PositiveSmallIntegerField(default=0, help_text="On the national scale")
     score = models.FloatField(null=True, blank=True)
+    reachable_max = models.PositiveSmallIntegerField(default=0, help_text="The highest level the unknown facts allow")
     organisations_affected = models.PositiveIntegerField(default=0)
     sectors = models.JSONField(default=list, blank=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen"]
@@ -47,3 +49,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+
+class ReferenceCounter(models.Model):
+    """The last campaign number given out per year (CMP-2026-0001)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

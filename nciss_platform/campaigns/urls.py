@@ -1,6 +1,11 @@
 """The campaigns pages."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from nciss_platform.campaigns import views
 
 app_name = "campaigns"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="list"),
+    path("campaigns/<str:reference>/", views.campaign_detail, name="detail"),
+]

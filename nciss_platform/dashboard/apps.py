@@ -6,3 +6,6 @@ class DashboardConfig(AppConfig):
 
     name = "nciss_platform.dashboard"
     label = "dashboard"
+
+    def ready(self) -> None:
+        from nciss_platform.dashboard import handlers  # noqa: F401  (registers the outbox job handler)

@@ -1,6 +1,12 @@
-"""The dashboard pages."""
+"""The dashboard pages, and the language switcher every page posts to."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from nciss_platform.dashboard import views
 
 app_name = "dashboard"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/panels", views.panels, name="panels"),
+    path("language/", views.language, name="language"),
+]

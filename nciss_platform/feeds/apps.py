@@ -6,3 +6,6 @@ class FeedsConfig(AppConfig):
 
     name = "nciss_platform.feeds"
     label = "feeds"
+
+    def ready(self) -> None:
+        from nciss_platform.feeds import intake  # noqa: F401  (registers the outbox job of HTTP batches)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from nciss_platform.accounts.models import Organisation
 from nciss_platform.incidents.models import Incident
@@ -61,3 +62,33 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.position}: {self.field or '(event)'}: {self.reason}"
+
+
+class FeedBatch(models.Model):
+    """Events received over HTTP, stored as sent before they are ingested by an outbox job.
+
+    The pending batches are the intake's backlog: their events and bytes decide when new
+    requests are refused (429) instead of accepted.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    submitted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(db_index=True)
+    body = models.BinaryField(help_text="The request body as received (JSON Lines or a JSON array)")
+    size = models.PositiveIntegerField(help_text="Bytes of the body")
+    events = models.PositiveIntegerField(help_text="Events (and malformed lines) in the body")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="The ingest summary once done")
+    error = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        permissions = [("submit_events", "Can submit feed events (feed service account)")]
+
+    def __str__(self) -> str:
+        return f"feed batch {self.pk} ({self.events} events, {self.status})"

@@ -22,6 +22,7 @@ the incidents opened or changed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ from nciss_platform import clock
 from nciss_platform.accounts.constituency import constituency
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
+from nciss_platform.campaigns.schedule import schedule_correlation
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
 from nciss_platform.incidents import services as incidents
@@ -131,8 +133,8 @@ def ingest_events(
     deduplication; ``source`` names the input in the audit log; ``on_progress`` is called with
     the running summary after each batch.
     """
-    if not actor.is_csirt_staff or actor.organisation is None:
-        raise NotAllowed("only CSIRT analysts and coordinators ingest feeds")
+    if not may_ingest(actor):
+        raise NotAllowed("only CSIRT staff, administrators and feed accounts of an organisation ingest feeds")
     seconds = int(window.total_seconds())
     if seconds <= 0:
         raise ServiceError([("window", "must be positive")])
@@ -146,6 +148,35 @@ def ingest_events(
         if on_progress is not None:
             on_progress(summary)
     return summary
+
+
+def may_ingest(user: User) -> bool:
+    """Analysts, coordinators, administrators and feed service accounts (``feeds.submit_events``) of an organisation."""
+    if not user.is_active or user.organisation is None:
+        return False
+    return user.is_csirt_staff or user.role == User.Role.ADMINISTRATOR or user.has_perm("feeds.submit_events")
+
+
+def _lock_groups(keys: Iterable[tuple[int, str, int]]) -> None:
+    """On PostgreSQL, hold a transaction lock per (organisation, classification, window), taken in order.
+
+    Concurrent workers then never both open the incident of one group, nor both count an event
+    delivered twice: the second waits for the first to commit, and its ``_seen`` query after the
+    lock sees the first one's digests. SQLite has one writer at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    ids = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "big", signed=True)
+            for key in keys
+        }
+    )
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS ordered", [ids]
+            )
 
 
 def _event_time(event: dict[str, Any]) -> dt.datetime:
@@ -178,7 +209,8 @@ def _ingest_batch(
             continue
         start = int(_event_time(item).timestamp()) // seconds * seconds
         fresh[digest] = ((owner, intelmq.rsit_classification(item), start), item)
-    with transaction.atomic():
+    with transaction.atomic(), incidents.batch_of_changes():  # the audit chain's head is locked at the end
+        _lock_groups(key for key, _ in fresh.values())
         seen = _seen(list(fresh))
         summary.duplicates += len(seen)
         new = [(digest, key, event) for digest, (key, event) in fresh.items() if digest not in seen]
@@ -188,6 +220,7 @@ def _ingest_batch(
         changes = {name: after[name] - before[name] for name in _BATCH_COUNTS}
         changes["incidents"] = touched
         record(actor, "feeds.ingested", None, changes, object_type="feed", object_id=source[:64])
+        schedule_correlation()  # campaigns: absorbed events may bring indicators other organisations share
 
 
 def _dead_letter(rejected: Rejected, now: dt.datetime) -> DeadLetter:

@@ -293,6 +293,7 @@ PEOPLE: list[Person] = [
     Person("l.nazarova", "Lola", "Nazarova", "analyst", CSIRT, "ru"),
     Person("r.tashev", "Rustam", "Tashev", "analyst", CSIRT, "uz"),
     Person("d.ermekova", "Dana", "Ermekova", "analyst", CSIRT),
+    Person("scale.owner", "Sevara", "Karimova", "scale_owner", CSIRT),
     Person("reporter.grid", "Sanjar", "Kholmatov", "reporter", "aralia-grid"),
     Person("reporter.water", "Malika", "Rakhimova", "reporter", "marsk-water", "uz"),
     Person("reporter.firstbank", "Oleg", "Brankov", "reporter", "first-bank", "ru"),

@@ -6,11 +6,13 @@
 |---|---|
 | ``status`` | one or more statuses (repeat the parameter or separate with commas); ``open`` for every open status |
 | ``level`` / ``level_min`` | exact level(s) / at least this level |
-| ``sector``, ``classification`` | exact values; ``classification`` also takes a class (``availability``) |
+| ``sector``, ``classification`` | exact values (``sector=none``: no sector); ``classification`` also takes a class (``availability``) |
 | ``organisation`` | the reporting or affected organisation's slug |
 | ``assignee`` | a username, ``me`` or ``none`` |
 | ``reported_from`` / ``reported_to`` | dates (YYYY-MM-DD), inclusive |
 | ``overdue`` | ``1``: only incidents past their response target (not those waiting on the reporter) |
+| ``reported_since`` / ``escalated_since`` | an ISO date and time: reported since / raised to a higher level since |
+| ``campaign`` | a campaign's reference: its incidents |
 | ``q`` | a reference (exact), or words searched in title and description |
 | ``ordering`` | ``queue`` (level, then time left), ``-reported_at`` (newest), ``reported_at``, ``-level`` |
 
@@ -29,7 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from nciss.facts import fact_specs
 from nciss_platform import clock
 from nciss_platform.accounts.models import User
-from nciss_platform.incidents.models import Incident
+from nciss_platform.incidents.models import Incident, TimelineEntry
 from nciss_platform.incidents.workflow import OPEN_STATUSES, Status
 
 REFERENCE = re.compile(r"^NCISS-\d{4}-\d{6}$", re.IGNORECASE)
@@ -63,6 +65,27 @@ def _date(value: str, name: str, errors: list[tuple[str, str]]) -> dt.date | Non
         return None
 
 
+def _moment(value: str, name: str, errors: list[tuple[str, str]]) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace(" ", "+"))  # a "+" in a query string arrives as a space
+    except ValueError:
+        errors.append((name, "expected a date and time, ISO 8601"))
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def escalated_since(since: dt.datetime) -> list[int]:
+    """The incidents assessed at a higher level than before since ``since`` (their timeline says so)."""
+    entries = TimelineEntry.objects.filter(kind=TimelineEntry.Kind.ASSESSMENT, created_at__gte=since)
+    return sorted(
+        {
+            incident
+            for incident, data in entries.values_list("incident_id", "data")
+            if data.get("previous") is not None and data.get("level", 0) > data["previous"]
+        }
+    )
+
+
 def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: User | None = None) -> QuerySet[Incident]:
     """``qs`` narrowed and ordered by ``params`` (see the module docstring)."""
     errors: list[tuple[str, str]] = []
@@ -91,10 +114,10 @@ def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: Us
             errors.append(("level_min", "expected a level number"))
     sectors = _values(params, "sector")
     if sectors:
-        unknown = [s for s in sectors if s not in fact_specs()["sector"].values]
+        unknown = [s for s in sectors if s not in fact_specs()["sector"].values and s != "none"]
         if unknown:
             errors.append(("sector", f"unknown sector {unknown[0]!r}"))
-        qs = qs.filter(sector__in=sectors)
+        qs = qs.filter(sector__in=["" if s == "none" else s for s in sectors])
     classifications = _values(params, "classification")
     if classifications:
         match = Q()
@@ -124,6 +147,17 @@ def filter_incidents(qs: QuerySet[Incident], params: Mapping[str, Any], user: Us
             day = _date(value, name, errors)
             if day is not None:
                 qs = qs.filter(**{lookup: day})
+    for value in _values(params, "reported_since")[:1]:
+        since = _moment(value, "reported_since", errors)
+        if since is not None:
+            qs = qs.filter(reported_at__gte=since)
+    for value in _values(params, "escalated_since")[:1]:
+        since = _moment(value, "escalated_since", errors)
+        if since is not None:
+            qs = qs.filter(pk__in=escalated_since(since))
+    campaigns = _values(params, "campaign")
+    if campaigns:
+        qs = qs.filter(campaigns__reference__in=campaigns).distinct()
     if _values(params, "overdue")[:1] == ["1"]:
         # a clock paused while waiting on the reporter is not overdue (the overview counts it so too)
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=clock.now(), waiting_on_reporter=False)

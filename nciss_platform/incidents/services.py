@@ -8,15 +8,18 @@ before it is assessed, so a failing assessment never loses a report.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 
 import nciss
 from nciss.clocks import (
@@ -31,7 +34,9 @@ from nciss.clocks import (
 from nciss.deadlines import DeadlineStatus, reporting_deadlines
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
-from nciss_platform.audit.services import record
+from nciss_platform.audit.services import deferred, record
+from nciss_platform.calibration import versions
+from nciss_platform.campaigns.schedule import schedule_correlation
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents import access
 from nciss_platform.incidents.models import (
@@ -50,8 +55,50 @@ from nciss_platform.notifications import services as notifications
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class _Batch:
+    calendar: BusinessCalendar | None = None
+    correlate: bool = False
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("incident_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch_of_changes() -> Iterator[None]:
+    """Many incident changes in one transaction (a batch of feed events), for the price of fewer queries.
+
+    Inside the block the national scale and the CSIRT's calendar are resolved once, the audit
+    events are appended to the chain at its end (``audit.services.deferred``: its head is locked
+    only then), and a correlation run is asked for once. Same incidents, assessments, timeline,
+    notifications and audit events as one call at a time.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    state = _Batch()
+    token = _batch.set(state)
+    try:
+        with versions.pinned_national_scale(), deferred():
+            yield
+            if state.correlate:
+                schedule_correlation()
+    finally:
+        _batch.reset(token)
+
+
+def _schedule_correlation() -> None:
+    """Ask for a correlation run (campaigns), once per batch of changes."""
+    state = _batch.get()
+    if state is None:
+        schedule_correlation()
+    else:
+        state.correlate = True
+
+
 def national_scale() -> nciss.Scale:
-    return nciss.load_scale(settings.NCISS_NATIONAL_SCALE)
+    """The national scale's version in effect (calibration.versions: published versions, else the preset)."""
+    return versions.national_scale()
 
 
 def _parse_time(value: Any, field: str) -> dt.datetime | None:
@@ -82,10 +129,21 @@ def _validated(facts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _next_reference(now: dt.datetime) -> str:
-    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=now.year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"NCISS-{now.year}-{counter.last:06d}"
+    last = _count_reference(now.year)
+    if last is None:  # the year's first report
+        ReferenceCounter.objects.get_or_create(year=now.year)
+        last = _count_reference(now.year)
+    assert last is not None
+    return f"NCISS-{now.year}-{last:06d}"
+
+
+def _count_reference(year: int) -> int | None:
+    """Add one to the year's counter and return it, in one query that locks the counter's row (None: no row)."""
+    table, last, key = map(connection.ops.quote_name, (ReferenceCounter._meta.db_table, "last", "year"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {key} = %s RETURNING {last}", [year])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _entry(incident: Incident, kind: str, actor: User | None, body: str = "", **data: Any) -> TimelineEntry:
@@ -157,12 +215,13 @@ def report_incident(
             reported_at=now,
         )
         if affected or entity_from_profile:
-            incident.affected_organisations.set(affected or [organisation])
+            incident.affected_organisations.add(*(affected or [organisation]))
         if tlp == TLP.RED:
-            incident.red_recipients.set([actor, *red_recipients])
+            incident.red_recipients.add(actor, *red_recipients)
         _entry(incident, TimelineEntry.Kind.REPORTED, actor, description)
         record(actor, "incident.reported", incident, {"reference": incident.reference, "facts": clean, "tlp": tlp})
-    assess_incident(incident=incident, actor=actor)
+        _schedule_correlation()  # campaigns: a durable job, committed with the report
+    assess_incident(incident=incident, actor=actor, reported=True)
     return incident
 
 
@@ -177,13 +236,17 @@ def _time_or_error(value: Any, field: str, errors: list[tuple[str, str]]) -> dt.
 # ---------------------------------------------------------------- assessing
 
 
-def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -> Assessment:
-    """Assess the incident's facts on the national scale and keep the snapshot."""
+def assess_incident(*, incident: Incident, actor: User | None, note: str = "", reported: bool = False) -> Assessment:
+    """Assess the incident's facts on the national scale and keep the snapshot.
+
+    ``reported``: the incident was reported just now (``report_incident``), so it has no earlier
+    assessment nor clock pause to look up.
+    """
     scale = national_scale()
     result = nciss.assess(scale, incident.facts)
     snapshot = result.to_dict()
     with transaction.atomic():
-        previous = incident.level if incident.assessments.exists() else None
+        previous = None if reported or not incident.assessments.exists() else incident.level
         assessment = Assessment.objects.create(
             incident=incident,
             scale_id=scale.id,
@@ -196,7 +259,7 @@ def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -
             created_at=clock.now(),
         )
         incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
-        incident.due_at = _due_at(incident, scale)
+        incident.due_at = _due_at(incident, scale, pauses=[] if reported else None)
         incident.save(update_fields=["level", "score", "reachable_max", "due_at", "updated_at"])
         _entry(
             incident,
@@ -220,11 +283,11 @@ def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -
     return assessment
 
 
-def _due_at(incident: Incident, scale: nciss.Scale) -> dt.datetime | None:
+def _due_at(incident: Incident, scale: nciss.Scale, pauses: list[Pause] | None = None) -> dt.datetime | None:
     """When the incident's current response target falls due (None once it is no longer open).
 
-    Business hours and pauses count (``response_clocks_of``); while paused, the due time if
-    the clocks started again now.
+    Business hours and pauses count (``response_clocks_of``; ``pauses`` when already known); while
+    paused, the due time if the clocks started again now.
     """
     if incident.status not in OPEN_STATUSES:
         return None
@@ -234,7 +297,7 @@ def _due_at(incident: Incident, scale: nciss.Scale) -> dt.datetime | None:
         step = "first_response"
     else:
         step = "resolution"
-    targets = response_clocks_of(incident, clock.now(), scale=scale, steps=(step,))
+    targets = response_clocks_of(incident, clock.now(), scale=scale, pauses=pauses, steps=(step,))
     return targets[0].due if targets else None
 
 
@@ -246,8 +309,18 @@ def response_calendar() -> BusinessCalendar:
 
     The ``reporting_calendar`` of the CSIRT organisation of the deployment's country
     (NCISS_COUNTRY; the first one created if there are several); around the clock when
-    there is none, it has no calendar, or its calendar is invalid (logged).
+    there is none, it has no calendar, or its calendar is invalid (logged). Read once per
+    ``batch_of_changes``.
     """
+    state = _batch.get()
+    if state is not None:
+        if state.calendar is None:
+            state.calendar = _read_response_calendar()
+        return state.calendar
+    return _read_response_calendar()
+
+
+def _read_response_calendar() -> BusinessCalendar:
     raw = (
         Organisation.objects.filter(kind=Organisation.Kind.CSIRT, country=settings.NCISS_COUNTRY)
         .order_by("pk")
@@ -327,6 +400,7 @@ def update_facts(*, incident: Incident, actor: User, changes: dict[str, Any], no
         incident.save(update_fields=["facts", "classification", "sector", "occurred_at", "detected_at", "updated_at"])
         _entry(incident, TimelineEntry.Kind.FACTS, actor, note, changes=diff)
         record(actor, "incident.facts_changed", incident, {"changes": diff})
+        _schedule_correlation()  # campaigns: its classification, sector or impact may have changed
     assess_incident(incident=incident, actor=actor)
     return incident
 
@@ -461,8 +535,9 @@ def add_attachment(*, incident: Incident, actor: User, upload: UploadedFile) -> 
 
 def reporting_scales() -> list[nciss.Scale]:
     """The scales whose reporting regimes bind the constituency: the national scale and NCISS_REPORTING_SCALES."""
-    ids = [settings.NCISS_NATIONAL_SCALE, *settings.NCISS_REPORTING_SCALES]
-    scales = [nciss.load_scale(i) for i in dict.fromkeys(ids)]
+    national = national_scale()
+    others = [nciss.load_scale(i) for i in dict.fromkeys(settings.NCISS_REPORTING_SCALES)]
+    scales = [national, *(s for s in others if s.id != national.id)]
     return [s for s in scales if s.regime is not None]
 
 

@@ -123,6 +123,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("incidents:list")
     if role == User.Role.PARTNER:
         return redirect("sharing:list")
+    if role == User.Role.SCALE_OWNER:
+        return redirect("calibration:index")
     return redirect("scales:calculator")
 
 

@@ -8,11 +8,13 @@ is rejected with its place and reason, and the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.core.files.uploadedfile import UploadedFile
@@ -25,6 +27,8 @@ from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record as audit
 from nciss_platform.errors import NotAllowed, ServiceError
+from nciss_platform.feeds.reading import read_feeds
+from nciss_platform.feeds.services import ingest_events
 from nciss_platform.incidents import access
 from nciss_platform.incidents.models import PAP, TLP, Incident
 from nciss_platform.incidents.models import Observable as ObservableRow
@@ -271,5 +275,38 @@ def import_uploads(
                 for chunk in upload.chunks():
                     f.write(chunk)
             paths.append(path)
+        if fmt == "intelmq":
+            return _ingest_feed_files(actor, paths)
         items = ((Path(name).name[4:], item) for name, item in formats.read_files(fmt, paths, loaded_mapping))
         return import_records(actor=actor, fmt=fmt, items=items, default_tlp=default_tlp)
+
+
+def _ingest_feed_files(actor: User, paths: list[Path]) -> ImportSummary:
+    """IntelMQ uploads take the feeds' path (``feeds.services.ingest_events``): attributed to constituents,
+    deduplicated, aggregated per organisation, RSIT type and window. Events are counted as records:
+    ``imported`` new ones, ``already_imported`` duplicates; rejected events are also dead letters, and
+    the events outside the constituency are one line of the rejections."""
+    if not access.can_manage(actor):
+        raise NotAllowed("only analysts and coordinators import incidents")
+    summary = ImportSummary(format="intelmq")
+
+    def named(items: Iterator[dict[str, Any] | Rejected]) -> Iterator[dict[str, Any] | Rejected]:
+        for item in items:  # the upload's own name, without the temporary folder's numbering
+            if isinstance(item, Rejected):
+                item = dataclasses.replace(item, file=item.file[4:])
+                summary.rejected.append(item)
+            yield item
+
+    names = ", ".join(path.name[4:] for path in paths)
+    result = ingest_events(events=named(read_feeds(paths)), actor=actor, source=names)
+    summary.read = result.read
+    summary.imported = result.attributed - result.duplicates
+    summary.already_imported = result.duplicates
+    if result.unattributed:
+        reason = (
+            f"{result.unattributed} events outside the constituency: no organisation owns their address, name or AS"
+        )
+        summary.rejected.append(Rejected(names, "", "", reason))
+    opened = Incident.objects.filter(pk__in=result.opened).order_by("id")
+    summary.references = list(opened.values_list("reference", flat=True))
+    return summary

@@ -35,6 +35,7 @@ from nciss.rules import Condition, ConditionError, parse_condition
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
+from nciss_platform.calibration import versions
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents import clocks as incident_clocks
 from nciss_platform.incidents.models import Assessment, Incident
@@ -53,7 +54,7 @@ Kind = IncidentEvent.Kind
 
 
 def national_scale() -> nciss.Scale:
-    return nciss.load_scale(settings.NCISS_NATIONAL_SCALE)
+    return versions.national_scale()
 
 
 # ---------------------------------------------------------------- rules

@@ -82,7 +82,7 @@ class LevelCount:
 
 @dataclass(frozen=True)
 class Row:
-    """One incident as the national sitrep details it."""
+    """One incident as a report lists it: in the sitrep's details and among the statistics' notable incidents."""
 
     reference: str
     title: str

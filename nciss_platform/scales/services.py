@@ -12,19 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-
 import nciss
 from nciss.facts import FactSpec, fact_groups, fact_specs
 from nciss.scales import Level, Scale
 from nciss.taxonomy import rsit_labels, rsit_types
+from nciss_platform.calibration import versions
 
 DONT_KNOW = ""
 
 
 def offered_scales() -> list[Scale]:
     """The national scale first, then every preset."""
-    national = nciss.load_scale(settings.NCISS_NATIONAL_SCALE)
+    national = versions.national_scale()
     return [national, *(scale for scale in nciss.list_scales() if scale.id != national.id)]
 
 

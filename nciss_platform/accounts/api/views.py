@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -35,19 +35,9 @@ from nciss_platform.accounts.api.serializers import (
 )
 from nciss_platform.accounts.middleware import allowed_before_second_factor
 from nciss_platform.accounts.models import Organisation, User
-from nciss_platform.api import BODY, ErrorSerializer, error_response
+from nciss_platform.api import BODY, ErrorResponses, error_response
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="bad input; nothing was changed"),
-    401: OpenApiResponse(ErrorSerializer, description="not signed in: a session or `Authorization: Token <key>`"),
-    403: OpenApiResponse(ErrorSerializer, description="the caller may not do this"),
-    404: OpenApiResponse(ErrorSerializer, description="no such item among those the caller may see"),
-    429: OpenApiResponse(ErrorSerializer, description="too many failed sign-ins: see the Retry-After header"),
-}
-
-
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+errors = ErrorResponses({429: "too many failed sign-ins: see the Retry-After header"})
 
 
 class IsAdministrator(BasePermission):

@@ -1,5 +1,11 @@
 """The calibration API."""
 
-from django.urls import URLPattern
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern] = []
+from nciss_platform.calibration.api import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("calibration/drafts", views.DraftViewSet, basename="api-scale-draft")
+router.register("calibration/versions", views.VersionViewSet, basename="api-scale-version")
+
+urlpatterns = router.urls

@@ -1,5 +1,10 @@
 """The campaigns API."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from nciss_platform.campaigns.api import views
+
+urlpatterns = [
+    path("campaigns", views.CampaignListView.as_view(), name="api-campaign-list"),
+    path("campaigns/<str:reference>", views.CampaignDetailView.as_view(), name="api-campaign-detail"),
+]

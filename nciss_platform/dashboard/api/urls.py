@@ -1,5 +1,7 @@
 """The dashboard API."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from nciss_platform.dashboard.api import views
+
+urlpatterns = [path("dashboard", views.DashboardView.as_view(), name="api-dashboard")]

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from nciss_platform import clock
-from nciss_platform.accounts.constituency import add_assets
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.models import AuditEvent
 from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
@@ -23,13 +22,6 @@ from nciss_platform.incidents import services as incident_services
 from nciss_platform.incidents.models import Incident
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def owned(energy: Organisation, ministry: Organisation) -> None:
-    """The grid operator owns 192.0.2.0/24, the ministry 198.51.100.0/24 and finance.example."""
-    add_assets(actor=None, organisation=energy, assets=[("cidr", "192.0.2.0/24")])
-    add_assets(actor=None, organisation=ministry, assets=[("cidr", "198.51.100.0/24"), ("domain", "finance.example")])
 
 
 def event(ip: str = "192.0.2.10", kind: str = "infected-system", at: str = "2026-03-02T08:00:00+00:00", **more: Any):

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -30,8 +30,8 @@ from rest_framework.serializers import Serializer
 from rest_framework.viewsets import GenericViewSet
 
 import nciss
-from nciss_platform import clock
-from nciss_platform.api import BODY, ErrorSerializer, error_response
+from nciss_platform import api, clock
+from nciss_platform.api import error_response
 from nciss_platform.incidents import services
 from nciss_platform.incidents.access import visible_incidents
 from nciss_platform.incidents.api import serializers as s
@@ -40,12 +40,7 @@ from nciss_platform.incidents.models import Incident, TimelineEntry
 from nciss_platform.incidents.services import NotAllowed, ServiceError
 
 TAG = "incidents"
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="bad input; nothing was changed"),
-    401: OpenApiResponse(ErrorSerializer, description="not signed in: a session or `Authorization: Token <key>`"),
-    403: OpenApiResponse(ErrorSerializer, description="the caller may not do this"),
-    404: OpenApiResponse(ErrorSerializer, description="no such incident among those the caller may see"),
-}
+operation = api.documented(TAG, api.ErrorResponses({404: "no such incident among those the caller may see"}))
 REFERENCE = OpenApiParameter("reference", str, OpenApiParameter.PATH, description="e.g. NCISS-2026-000123")
 LANG = OpenApiParameter(
     "lang", str, enum=[code for code, _ in settings.LANGUAGES], description="language of level and deadline names"
@@ -70,10 +65,6 @@ FILTERS = [
     ),
     LANG,
 ]
-
-
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
 
 
 class CappedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -110,15 +101,7 @@ def documented(
         parameters = [*parameters, LANG]
     if more.pop("detail", True):
         parameters = [REFERENCE, *parameters]
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        request=request,
-        responses={ok: response, **errors(*codes)},
-        parameters=parameters,
-        **more,
-    )
+    return operation(operation_id, summary, response, *codes, ok=ok, request=request, parameters=parameters, **more)
 
 
 @extend_schema_view(
@@ -148,7 +131,7 @@ def documented(
         codes=(400, 401, 404),
     ),
 )
-class IncidentViewSet(GenericViewSet):  # type: ignore[type-arg]
+class IncidentViewSet(api.ServiceErrors, GenericViewSet):  # type: ignore[type-arg]
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
     pagination_class = IncidentPagination
@@ -177,12 +160,10 @@ class IncidentViewSet(GenericViewSet):  # type: ignore[type-arg]
         return "Token"
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ServiceError | FilterError):
+        if isinstance(exc, FilterError):
             return error_response(exc.errors, status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, nciss.FactsError):
             return error_response([(f"facts.{path}", reason) for path, reason in exc.errors], 400)
-        if isinstance(exc, NotAllowed):
-            return error_response([(BODY, str(exc))], status.HTTP_403_FORBIDDEN)
         return super().handle_exception(exc)
 
     # ------------------------------------------------------------ helpers

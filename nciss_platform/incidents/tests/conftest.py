@@ -42,19 +42,6 @@ def without_2fa(settings: Any) -> None:
 
 
 @pytest.fixture
-def energy(db: None) -> Organisation:
-    return Organisation.objects.create(
-        name="Aralia Grid",
-        slug="aralia-grid",
-        kind="operator",
-        sector="energy",
-        criticality="critical",
-        size="large",
-        country="XA",
-    )
-
-
-@pytest.fixture
 def ministry(db: None) -> Organisation:
     return Organisation.objects.create(
         name="Ministry of Finance",
@@ -65,11 +52,6 @@ def ministry(db: None) -> Organisation:
         size="central-government",
         country="XA",
     )
-
-
-@pytest.fixture
-def csirt(db: None) -> Organisation:
-    return Organisation.objects.create(name="Aralia CSIRT", slug="csirt", kind="csirt", country="XA")
 
 
 @pytest.fixture

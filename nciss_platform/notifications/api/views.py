@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema_view
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -22,30 +22,14 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from nciss.rules import ConditionError
-from nciss_platform.api import BODY, ErrorSerializer, error_response
+from nciss_platform import api
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents.access import visible_incidents
 from nciss_platform.notifications import access, services
 from nciss_platform.notifications.api import serializers as s
 from nciss_platform.notifications.models import Contact, Notification, RoutingRule
 
-TAG = "notifications"
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="bad input; nothing was changed"),
-    401: OpenApiResponse(ErrorSerializer, description="not signed in: a session or `Authorization: Token <key>`"),
-    403: OpenApiResponse(ErrorSerializer, description="the caller may not do this"),
-    404: OpenApiResponse(ErrorSerializer, description="no such item among those the caller may see"),
-}
-
-
-def documented(operation_id: str, summary: str, response: Any, *codes: int, ok: int = 200, **more: Any) -> Any:
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        responses={ok: response, **{code: ERRORS[code] for code in codes}},
-        **more,
-    )
+documented = api.documented("notifications", api.ErrorResponses())
 
 
 class DirectoryPermission(BasePermission):
@@ -59,17 +43,6 @@ class DirectoryPermission(BasePermission):
         return access.may_edit_directory(request.user)
 
 
-class _ServiceErrors:
-    """Services' refusals in the API's one error shape."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ServiceError):
-            return error_response(exc.errors, status.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, NotAllowed):
-            return error_response([(BODY, str(exc))], status.HTTP_403_FORBIDDEN)
-        return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
-
-
 @extend_schema_view(
     list=documented("list_contacts", "The stakeholder directory", s.ContactSerializer(many=True), 401, 403),
     retrieve=documented("get_contact", "One contact", s.ContactSerializer, 401, 403, 404),
@@ -81,7 +54,7 @@ class _ServiceErrors:
     ),
 )
 class ContactViewSet(
-    _ServiceErrors,
+    api.ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -133,7 +106,7 @@ class ContactViewSet(
     ),
 )
 class RoutingRuleViewSet(
-    _ServiceErrors,
+    api.ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -206,7 +179,7 @@ class RoutingRuleViewSet(
         parameters=[OpenApiParameter("incident", str, required=True, description="the incident's reference")],
     ),
 )
-class NotificationViewSet(_ServiceErrors, mixins.ListModelMixin, GenericViewSet):  # type: ignore[type-arg]
+class NotificationViewSet(api.ServiceErrors, mixins.ListModelMixin, GenericViewSet):  # type: ignore[type-arg]
     serializer_class = s.NotificationSerializer
     permission_classes = [IsAuthenticated]
     lookup_value_regex = r"\d+"
@@ -243,7 +216,7 @@ class NotificationViewSet(_ServiceErrors, mixins.ListModelMixin, GenericViewSet)
         return Response(s.NotificationSerializer(notification).data)
 
 
-class AcknowledgementView(_ServiceErrors, APIView):
+class AcknowledgementView(api.ServiceErrors, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []  # the token is the credential; no session, so no CSRF check
 

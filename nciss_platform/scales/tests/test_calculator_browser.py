@@ -45,7 +45,7 @@ def test_it_switches_language_keeping_the_answers(live_server, page):
     page.goto(f"{live_server.url}/?scale=uk-ncsc")
     page.get_by_label("How many people died or could die because of it?").fill("1")
     expect(page.locator("#verdict .level-name")).to_have_text("Category 1: National cyber emergency")
-    page.get_by_label("Language").select_option("ru")
+    page.get_by_role("combobox", name="Language").select_option("ru")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("#input-fatalities")).to_have_value("1")
     expect(page.get_by_label(fact_specs()["fatalities"].question["ru"])).to_have_value("1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nciss_platform.accounts.models import User
-from nciss_platform.api import BODY, ErrorSerializer, error_response
+from nciss_platform.api import ErrorResponses, ServiceErrors
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents import access
 from nciss_platform.incidents.api.views import LANG, REFERENCE
@@ -34,17 +34,12 @@ from nciss_platform.sharing.views import latest_shares
 SHARE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the share's number")
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    reasons = {
-        400: "bad input; nothing was shared or changed",
-        401: "not signed in: a session or `Authorization: Token <key>`",
-        403: "the caller may not do this",
-        404: "nothing under this name that the caller may see",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=reasons[code]) for code in codes}
+errors = ErrorResponses(
+    {400: "bad input; nothing was shared or changed", 404: "nothing under this name that the caller may see"}
+)
 
 
-class SharingView(APIView):
+class SharingView(ServiceErrors, APIView):
     """The language check and the error shape every sharing endpoint shares."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -56,13 +51,6 @@ class SharingView(APIView):
 
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, ServiceError):
-            return error_response(exc.errors, status.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, NotAllowed):
-            return error_response([(BODY, str(exc))], status.HTTP_403_FORBIDDEN)
-        return super().handle_exception(exc)
 
     @property
     def user(self) -> User:

@@ -23,7 +23,7 @@ from nciss_platform.sharing.models import PartnerGroup
 media = incident_tests.media
 without_2fa = incident_tests.without_2fa
 api = incident_tests.api
-csirt, energy, ministry = incident_tests.csirt, incident_tests.energy, incident_tests.ministry
+ministry = incident_tests.ministry  # csirt and energy are project-wide (nciss_platform/conftest.py)
 reporter, ministry_reporter = incident_tests.reporter, incident_tests.ministry_reporter
 analyst, coordinator = incident_tests.analyst, incident_tests.coordinator
 veskaria, ostmark, partner = incident_tests.veskaria, incident_tests.ostmark, incident_tests.partner

@@ -7,11 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from nciss_platform.campaigns.services import correlate_campaigns
 from nciss_platform.incidents import demo_data as data
 from nciss_platform.incidents import demo_loader
 from nciss_platform.incidents.services import national_scale
 
-ROLE_ORDER = {"administrator": 0, "coordinator": 1, "analyst": 2, "reporter": 3, "partner": 4}
+ROLE_ORDER = {"administrator": 0, "coordinator": 1, "analyst": 2, "scale_owner": 3, "reporter": 4, "partner": 5}
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             summary = demo_loader.load()
         except demo_loader.DemoConflict as exc:
             raise CommandError(f"nothing loaded: {exc}") from None
+        # The worker would group them shortly; the demo shows its campaigns from the first page.
+        campaigns = correlate_campaigns() if summary.loaded else None
         out = self.stdout.write
         if summary.loaded:
             out(f"Loaded the demo data set of the {data.COUNTRY_NAME} ({data.COUNTRY}) in {summary.seconds:.1f} s:")
@@ -47,6 +50,8 @@ class Command(BaseCommand):
             f"  by level ({scale.id}): "
             + ", ".join(f"{scale.levels[r].name.get_for('en')} {n}" for r, n in summary.by_level.items())
         )
+        if campaigns is not None:
+            out(f"  campaigns: {len(campaigns.opened)} opened across organisations")
         out("")
         out(f"Sign in at {options['url']} with one of these demo logins (password: {data.DEMO_PASSWORD}):")
         orgs = {o.slug: o.name.split(" (")[0] for o in data.ORGANISATIONS}

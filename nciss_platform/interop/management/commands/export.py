@@ -12,14 +12,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from nciss.interop import formats
 from nciss_platform.accounts.models import Organisation
+from nciss_platform.commands import bad_input
 from nciss_platform.errors import ServiceError
 from nciss_platform.interop.services import exported, records_for_operator
-
-EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
@@ -37,9 +36,9 @@ class Command(BaseCommand):
         if options["partner"]:
             partner = Organisation.objects.filter(slug=options["partner"], kind=Organisation.Kind.PARTNER).first()
             if partner is None:
-                raise _bad(f"unknown partner organisation {options['partner']!r}")
+                raise bad_input(f"unknown partner organisation {options['partner']!r}")
             if options["include_red"]:
-                raise _bad("--include-red cannot be combined with --partner: TLP:RED goes to named people only")
+                raise bad_input("--include-red cannot be combined with --partner: TLP:RED goes to named people only")
         try:
             records = list(
                 records_for_operator(
@@ -47,11 +46,11 @@ class Command(BaseCommand):
                 )
             )
         except ServiceError as e:
-            raise _bad(str(e)) from None
+            raise bad_input(str(e)) from None
         try:
             out = open(options["output"], "wb") if options["output"] else sys.stdout.buffer  # noqa: SIM115
         except OSError as e:
-            raise _bad(f"cannot write {options['output']}: {e.strerror}") from None
+            raise bad_input(f"cannot write {options['output']}: {e.strerror}") from None
         try:
             count = formats.write(options["format"], records, out, single=len(options["incident"]) == 1)
         finally:
@@ -60,7 +59,3 @@ class Command(BaseCommand):
         detail = {"partner": partner.slug if partner else None, "incidents": [r.reference for r in records][:100]}
         exported(actor=None, fmt=options["format"], count=count, detail=detail)
         self.stderr.write(f"exported {count} incident(s) as {options['format']}")
-
-
-def _bad(message: str) -> CommandError:
-    return CommandError(message.splitlines()[0], returncode=EXIT_BAD_INPUT)

@@ -12,17 +12,16 @@ from typing import Any
 
 import yaml
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from nciss.interop import formats
 from nciss_platform.accounts.models import User
+from nciss_platform.commands import bad_input
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents.models import TLP
 from nciss_platform.interop.services import import_records
-
-EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
@@ -44,16 +43,16 @@ class Command(BaseCommand):
             return
         user = User.objects.filter(username=options["user"]).first()
         if user is None:
-            raise _bad(f"unknown user {options['user']!r}")
+            raise bad_input(f"unknown user {options['user']!r}")
         mapping = _mapping(options["mapping"]) if fmt == "csv" else None
         if fmt == "csv" and mapping is None:
-            raise _bad("--format csv needs --mapping FILE (see docs/interop.md)")
+            raise bad_input("--format csv needs --mapping FILE (see docs/interop.md)")
         try:
             total = formats.total_bytes(fmt, paths)
             if mapping is not None:
                 formats.reader(fmt, mapping)  # a bad mapping file stops here, before anything is read
         except (OSError, ValueError) as e:
-            raise _bad(str(e)) from None
+            raise bad_input(str(e)) from None
         console = Console(stderr=True)
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, disable=options["quiet"], transient=True) as bar:
@@ -62,9 +61,9 @@ class Command(BaseCommand):
             try:
                 summary = import_records(actor=user, fmt=fmt, items=items, default_tlp=options["tlp"])
             except (NotAllowed, ServiceError) as e:
-                raise _bad(str(e)) from None
+                raise bad_input(str(e)) from None
             except OSError as e:
-                raise _bad(f"unreadable input: {e}") from None
+                raise bad_input(f"unreadable input: {e}") from None
         out = self.stdout.write
         for rejected in summary.rejected:
             out(f"rejected {rejected}")
@@ -82,11 +81,7 @@ def _mapping(path: str | None) -> dict[str, Any] | None:
         with open(path, encoding="utf-8") as f:
             loaded = yaml.safe_load(f)
     except (OSError, yaml.YAMLError) as e:
-        raise _bad(f"--mapping {path}: {e}") from None
+        raise bad_input(f"--mapping {path}: {e}") from None
     if not isinstance(loaded, dict):
-        raise _bad(f"--mapping {path}: expected a mapping of settings")
+        raise bad_input(f"--mapping {path}: expected a mapping of settings")
     return loaded
-
-
-def _bad(message: str) -> CommandError:
-    return CommandError(message.splitlines()[0], returncode=EXIT_BAD_INPUT)

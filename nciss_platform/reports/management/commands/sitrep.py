@@ -10,35 +10,24 @@ exits 2 with one line on stderr.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from nciss_platform import clock
+from nciss_platform import clock, commands
+from nciss_platform.commands import bad_input
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.incidents.models import TLP, Incident
 from nciss_platform.reports import services
 
-EXIT_BAD_INPUT = 2
 SUFFIXES = (".pdf", ".html")
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Write a situation report (national or one incident's) or a public advisory as PDF or HTML."
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line_error(message: str) -> NoReturn:
-            sys.stderr.write(f"nciss sitrep: {message} (see nciss sitrep --help)\n")
-            sys.exit(EXIT_BAD_INPUT)
-
-        parser.error = one_line_error
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--incident", metavar="REF", help="one incident's sitrep instead of the national one")
@@ -52,27 +41,18 @@ class Command(BaseCommand):
         output = Path(options["output"] or "")
         lang = options["lang"]
         if not options["output"]:
-            raise _bad("-o FILE.pdf or -o FILE.html is required")
+            raise bad_input("-o FILE.pdf or -o FILE.html is required")
         if output.suffix.lower() not in SUFFIXES:
-            raise _bad(f"{output.name}: the file name must end in .pdf or .html")
+            raise bad_input(f"{output.name}: the file name must end in .pdf or .html")
         if lang not in {code for code, _name in settings.LANGUAGES}:
-            raise _bad(f"unknown language {lang!r}: use en, ru or uz")
+            raise bad_input(f"unknown language {lang!r}: use en, ru or uz")
         if options["advisory"] and not options["incident"]:
-            raise _bad("--advisory needs --incident REF")
+            raise bad_input("--advisory needs --incident REF")
         if options["incident"] and options["date"]:
-            raise _bad("--date is for the national sitrep: an incident's sitrep is as of now")
+            raise bad_input("--date is for the national sitrep: an incident's sitrep is as of now")
         report = self._report(options, lang)
         started = time.perf_counter()
-        try:
-            if output.suffix.lower() == ".pdf":
-                pdf = report.pdf()
-                output.write_bytes(pdf.data)
-                what = f"{pdf.pages} page(s)"
-            else:
-                output.write_text(report.html(), encoding="utf-8")
-                what = "HTML"
-        except OSError as e:
-            raise _bad(f"cannot write {output}: {e.strerror}") from None
+        what = commands.write_document(report, output)
         seconds = time.perf_counter() - started
         self.stderr.write(f"wrote {output} ({what}, {report.tlp}) in {seconds:.1f} s")
 
@@ -82,24 +62,20 @@ class Command(BaseCommand):
         if reference:
             incident = Incident.objects.select_related("reporting_organisation").filter(reference=reference).first()
             if incident is None:
-                raise _bad(f"no incident {reference!r}")
+                raise bad_input(f"no incident {reference!r}")
             if incident.tlp == TLP.RED:
-                raise _bad(f"{reference} is TLP:RED: its reports are for its named recipients only, on the web")
+                raise bad_input(f"{reference} is TLP:RED: its reports are for its named recipients only, on the web")
             if options["advisory"]:
                 try:
                     return services.advisory_report(incident, lang=lang, now=now)
                 except NotAllowed as e:
-                    raise _bad(str(e)) from None
+                    raise bad_input(str(e)) from None
             return services.incident_report(incident, visible=Incident.objects.exclude(tlp=TLP.RED), lang=lang, now=now)
         try:
             day = dt.date.fromisoformat(options["date"]) if options["date"] else now.astimezone(dt.UTC).date()
         except ValueError:
-            raise _bad(f"--date {options['date']!r} is not a date: use YYYY-MM-DD") from None
+            raise bad_input(f"--date {options['date']!r} is not a date: use YYYY-MM-DD") from None
         try:
             return services.national_report(Incident.objects.all(), day, lang=lang, now=now)
         except ServiceError as e:
-            raise _bad(str(e)) from None
-
-
-def _bad(message: str) -> CommandError:
-    return CommandError(message.splitlines()[0], returncode=EXIT_BAD_INPUT)
+            raise bad_input(str(e)) from None
