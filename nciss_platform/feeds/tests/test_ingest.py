@@ -209,3 +209,22 @@ def test_it_keeps_observables_up_to_the_cap_per_incident(
     row = FeedIncident.objects.get()
     assert row.events == 9
     assert row.observables == 3 and row.incident.observables.count() == 3
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_audit_chain_whole_when_its_batches_open_incidents(owned: None, analyst: User) -> None:
+    from nciss_platform.audit.services import verify
+
+    kinds = ["infected-system", "c2-server", "malware-distribution"]
+    ingest(analyst, [event(f"192.0.2.{i}", kind=kind) for i, kind in enumerate(kinds * 2, start=1)], batch=2)
+    opened = list(Incident.objects.order_by("pk"))
+    assert len(opened) == 3
+    check = verify()
+    assert check.ok, check.reason
+    rows = list(AuditEvent.objects.order_by("pk").values_list("action", "object_id"))
+    assert [action for action, _ in rows].count("feeds.ingested") == 3
+    # Each batch's incidents are recorded before the batch's own row, in the order they were opened.
+    first_rows = [
+        next(i for i, (_, object_id) in enumerate(rows) if object_id == str(incident.pk)) for incident in opened
+    ]
+    assert first_rows == sorted(first_rows)
