@@ -22,6 +22,7 @@ from nciss_platform.accounts.access import is_administrator
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
 from nciss_platform.errors import NotAllowed, ServiceError
+from nciss_platform.pages import LANGUAGE_CODES
 from nciss_platform.scales.services import offered_scales
 
 ORGANISATION_FIELDS = (
@@ -362,3 +363,16 @@ def _slug(user: User) -> str:
 
 def _plain(value: Any) -> Any:
     return value.slug if isinstance(value, Organisation) else value
+
+
+def choose_language(*, actor: User | None, language: str) -> str:
+    """Make ``language`` (en, ru, uz) the signed-in ``actor``'s own; ServiceError for any other code."""
+    if language not in LANGUAGE_CODES:
+        raise ServiceError([("language", f"one of {', '.join(LANGUAGE_CODES)}")])
+    if actor is not None and actor.is_authenticated and actor.language != language:
+        with transaction.atomic():
+            before = actor.language
+            actor.language = language
+            actor.save(update_fields=["language"])
+            record(actor, "user.language", actor, {"changes": {"language": [before, language]}})
+    return language

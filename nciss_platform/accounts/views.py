@@ -8,7 +8,7 @@ towards the login throttle (``throttle``); a locked sign-in answers 429 with the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import qrcode
@@ -16,7 +16,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.html import format_html
@@ -38,6 +38,7 @@ from nciss_platform.accounts.middleware import (
     mark_second_factor_verified,
     second_factor_pending,
 )
+from nciss_platform.accounts.models import User
 from nciss_platform.audit.services import record
 
 TOTP_ISSUER = "nciss"
@@ -203,3 +204,26 @@ def _locked_message(lock: throttle.Lockout) -> str:
         "Too many failed sign-in attempts. Sign-in is locked for this account or this address: try again in %(minutes)d minutes.",
         minutes,
     ) % {"minutes": minutes}
+
+
+@allowed_before_second_factor
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language (the signed-in user's own, and a cookie), then go back where the reader was."""
+    try:
+        chosen = services.choose_language(actor=cast(User, request.user), language=request.POST.get("language", ""))
+    except services.ServiceError as exc:
+        return HttpResponseBadRequest(str(exc))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home") if request.user.is_authenticated else reverse("accounts:login")
+    response = HttpResponseRedirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response

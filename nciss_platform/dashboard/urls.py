@@ -1,4 +1,4 @@
-"""The dashboard pages, and the language switcher every page posts to."""
+"""The dashboard pages."""
 
 from django.urls import path
 
@@ -8,5 +8,4 @@ app_name = "dashboard"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/panels", views.panels, name="panels"),
-    path("language/", views.language, name="language"),
 ]

@@ -143,7 +143,7 @@ def test_numbers_and_dates_in_russian(history: dict, people: dict[str, User]) ->
 
 def test_the_switcher_sets_a_signed_in_users_language(people: dict[str, User]) -> None:
     client = client_for(people["analyst"])
-    response = client.post("/language/", {"language": "uz", "next": "/dashboard/"})
+    response = client.post("/accounts/language/", {"language": "uz", "next": "/dashboard/"})
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
     people["analyst"].refresh_from_db()
     assert people["analyst"].language == "uz"
@@ -153,14 +153,14 @@ def test_the_switcher_sets_a_signed_in_users_language(people: dict[str, User]) -
 
 def test_before_signing_in_the_switcher_sets_a_cookie(db: None) -> None:
     client = Client()
-    response = client.post("/language/", {"language": "ru", "next": "https://elsewhere.example/"})
+    response = client.post("/accounts/language/", {"language": "ru", "next": "https://elsewhere.example/"})
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"  # never off-site
     login = client.get("/accounts/login/").content.decode()
     assert '<html lang="ru">' in login and 'aria-pressed="true">Русский' in login
 
 
 def test_an_unknown_language_is_refused(db: None) -> None:
-    response = Client().post("/language/", {"language": "fr"})
+    response = Client().post("/accounts/language/", {"language": "fr"})
     assert response.status_code == 400
 
 
