@@ -245,3 +245,16 @@ def test_the_facilitator_looks_at_any_teams_view_read_only_and_a_player_only_at_
 
     player = client_of(players["veskaria-cda"]).get(team_url, {"team": "aralia-health"}).content.decode()
     assert 'data-inject="hospital-encrypted"' not in player and 'id="action-form"' in player  # still their own
+
+
+@pytest.mark.django_db
+def test_the_menu_leads_players_to_their_exercise_until_it_ends(
+    run: ExerciseRun, players: dict[str, User], coordinator: User, analyst: User
+) -> None:
+    exercises = reverse("exercises:list")
+    player = next(iter(players.values()))
+    assert f'href="{exercises}"' in client_of(player).get(reverse("home"), follow=True).content.decode()
+    assert f'href="{exercises}"' not in client_of(analyst).get(reverse("home"), follow=True).content.decode()
+    services.take(run, coordinator, {"do": "start"})
+    services.take(run, coordinator, {"do": "end"})
+    assert f'href="{exercises}"' not in client_of(player).get(reverse("home"), follow=True).content.decode()
