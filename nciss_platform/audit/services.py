@@ -14,6 +14,7 @@ from django.db import models, transaction
 from nciss_platform import clock
 from nciss_platform.audit.chain import GENESIS, canonical, event_hash
 from nciss_platform.audit.models import AuditEvent, AuditHead
+from nciss_platform.bulk import create_objects
 
 
 def record(
@@ -83,10 +84,7 @@ def _append(events: list[AuditEvent]) -> None:
                 event.prev_hash, event.at, event.actor, event.action, event.object_type, event.object_id, event.data
             )
             head.last_hash, head.count = event.hash, head.count + 1
-        if len(events) == 1:
-            events[0].save()
-        else:
-            AuditEvent.objects.bulk_create(events)
+        create_objects(events)
         head.save(update_fields=["last_hash", "count"])
 
 

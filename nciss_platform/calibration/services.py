@@ -42,6 +42,7 @@ from nciss_platform.incidents.workflow import OPEN_STATUSES
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when installed: 10x faster
 MAX_UPLOAD_BYTES = 1_000_000
+_REASSESS_CHUNK = 1000  # incidents assessed per round of queries
 # Facts that come from the affected organisation's profile: a blind rater is given them, not asked.
 ENTITY_FACTS = frozenset(
     {"sector", "entity_size", "entity_criticality", "entity_type", "entity_country", "annual_turnover_eur"}
@@ -277,14 +278,14 @@ def reassess_open_incidents(*, version: ScaleVersion, actor: User) -> Reassessme
         raise ServiceError([("version", reason)])
     note = f"Re-assessed on {version.scale_id} {version.version}: {version.change_note}"
     changed: list[tuple[str, int, int]] = []
-    assessed = 0
     with transaction.atomic():
-        for incident in open_incidents().select_for_update():
-            before = incident.level
-            incidents.assess_incident(incident=incident, actor=actor, note=note)
-            assessed += 1
-            if incident.level != before:
-                changed.append((incident.reference, before, incident.level))
+        chosen = list(open_incidents().select_for_update())
+        for at in range(0, len(chosen), _REASSESS_CHUNK):
+            part = chosen[at : at + _REASSESS_CHUNK]
+            before = [incident.level for incident in part]
+            incidents.assess_incidents(incidents=part, actor=actor, note=note)
+            changed += [(i.reference, b, i.level) for i, b in zip(part, before, strict=True) if i.level != b]
+        assessed = len(chosen)
         record(
             actor,
             "calibration.reassessed",

@@ -13,7 +13,8 @@
   ``time.source``, else ``time.observation``). Each group goes to its ``FeedIncident``: an
   open incident absorbs the events (counts, observables up to ``MAX_OBSERVABLES``, and its
   ``occurred_at`` moves earlier when older events arrive, which assesses it again); when
-  there is none, or it is no longer open, ``report_incident`` opens one, assessed at once.
+  there is none, or it is no longer open, one is opened and assessed at once (``report_incidents``,
+  all of a batch together).
 
 One audit row per batch (``feeds.ingested``, with the batch's counts), besides the rows of
 the incidents opened or changed.
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 
 from nciss.interop import intelmq
 from nciss.interop.records import TLP_LABELS, Rejected, read_label
@@ -37,6 +38,7 @@ from nciss_platform import clock
 from nciss_platform.accounts.constituency import constituency
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
+from nciss_platform.bulk import create_objects, insert_rows, select_matching, update_rows
 from nciss_platform.campaigns.schedule import schedule_correlation
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
@@ -46,7 +48,6 @@ from nciss_platform.incidents.workflow import OPEN_STATUSES
 
 MAX_OBSERVABLES = intelmq.MAX_OBSERVABLES  # per incident
 RAW_MAX = 8192  # characters of a dead letter's line kept
-_IN_CHUNK = 5000  # values per IN (...) query
 _ROW_FIELDS = ["incident", "events", "observables", "feeds", "first_event_at", "last_event_at", "updated_at"]
 _BATCH_COUNTS = ("read", "rejected", "unattributed", "attributed", "duplicates")
 
@@ -236,11 +237,7 @@ def _dead_letter(rejected: Rejected, now: dt.datetime) -> DeadLetter:
 
 
 def _seen(digests: list[str]) -> set[str]:
-    found: set[str] = set()
-    for at in range(0, len(digests), _IN_CHUNK):
-        part = digests[at : at + _IN_CHUNK]
-        found.update(SeenEvent.objects.filter(digest__in=part).values_list("digest", flat=True))
-    return found
+    return {digest for (digest,) in select_matching(SeenEvent, ["digest"], [(d,) for d in digests], ["digest"])}
 
 
 def _absorb(
@@ -249,49 +246,57 @@ def _absorb(
     """Give the new events to their feed incidents, opening incidents where needed; returns how many."""
     keys = {key for _, key, _ in new}
     organisations = Organisation.objects.in_bulk({organisation for organisation, _, _ in keys})
+    matching = select_matching(
+        FeedIncident,
+        ["organisation", "classification", "window_start"],
+        [
+            (organisation, classification, dt.datetime.fromtimestamp(start, dt.UTC))
+            for organisation, classification, start in keys
+        ],
+        ["id"],
+    )
     held = {
         (row.organisation_id, row.classification, int(row.window_start.timestamp())): row
         for row in FeedIncident.objects.select_for_update(of=("self",))
         .select_related("incident")
-        .filter(
-            organisation_id__in=organisations,
-            classification__in={classification for _, classification, _ in keys},
-            window_start__in={dt.datetime.fromtimestamp(start, dt.UTC) for _, _, start in keys},
+        .only(
+            *_ROW_FIELDS, "organisation", "classification", "window_start", "incident__status", "incident__occurred_at"
         )
-        if (row.organisation_id, row.classification, int(row.window_start.timestamp())) in keys
+        .filter(pk__in=[pk for (pk,) in matching])
     }
     groups: dict[tuple[int, str, int], _Group] = {}
     for digest, key, event in new:
         group = groups.get(key)
         if group is None:
             row = held.get(key)
-            room = (
-                MAX_OBSERVABLES - row.observables if row and row.incident.status in OPEN_STATUSES else MAX_OBSERVABLES
-            )
-            group = groups[key] = _Group(room=room)
+            group = groups[key] = _Group(room=MAX_OBSERVABLES - row.observables if _absorbs(row) else MAX_OBSERVABLES)
         group.add(digest, event, _event_time(event))
+    openings = {key: group for key, group in sorted(groups.items()) if not _absorbs(held.get(key))}
+    opened = incidents.report_incidents(
+        actor=actor, reports=[_feed_report(key, group, organisations[key[0]]) for key, group in openings.items()]
+    )
     created: list[FeedIncident] = []
     changed: list[FeedIncident] = []
-    seen_rows: list[tuple[str, int]] = []
-    observables: list[tuple[int, str, str, str]] = []
-    for key, group in sorted(groups.items()):
+    for (key, group), incident in zip(openings.items(), opened, strict=True):
         assert group.first is not None and group.last is not None
+        summary.opened.add(incident.pk)
         row = held.get(key)
-        if row is None or row.incident.status not in OPEN_STATUSES:
-            incident = _open_incident(key, group, organisations[key[0]], actor)
-            summary.opened.add(incident.pk)
-            if row is None:
-                row = FeedIncident(
-                    organisation_id=key[0],
-                    classification=key[1],
-                    window_start=dt.datetime.fromtimestamp(key[2], dt.UTC),
-                )
-                created.append(row)
-            else:
-                changed.append(row)
-            row.incident, row.events, row.observables, row.feeds = incident, 0, 0, {}
-            row.first_event_at, row.last_event_at = group.first, group.last
+        if row is None:
+            row = held[key] = FeedIncident(
+                organisation_id=key[0], classification=key[1], window_start=dt.datetime.fromtimestamp(key[2], dt.UTC)
+            )
+            created.append(row)
         else:
+            changed.append(row)
+        row.incident, row.events, row.observables, row.feeds = incident, 0, 0, {}
+        row.first_event_at, row.last_event_at = group.first, group.last
+    seen_rows: list[tuple[str, str, int]] = []
+    observables: list[tuple[int, str, str, str]] = []
+    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_value(now, connection)
+    for key, group in groups.items():
+        assert group.first is not None and group.last is not None
+        row = held[key]
+        if key not in openings:
             _move_occurred_at(row.incident, group.first, actor)
             summary.updated.add(row.incident_id)
             changed.append(row)
@@ -299,52 +304,34 @@ def _absorb(
         row.feeds = dict(Counter(row.feeds) + group.feeds)
         row.first_event_at, row.last_event_at = min(row.first_event_at, group.first), max(row.last_event_at, group.last)
         row.updated_at = now
-        seen_rows += [(digest, row.incident_id) for digest in group.digests]
+        seen_rows += [(digest, stamp, row.incident_id) for digest in group.digests]
         observables += [(row.incident_id, kind, value, comment) for (kind, value), comment in group.observables.items()]
-    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_value(now, connection)
-    _insert_new(SeenEvent, ("digest", "first_seen", "incident"), [(d, stamp, i) for d, i in seen_rows])
+    insert_rows(SeenEvent, ("digest", "first_seen", "incident"), seen_rows)
     if observables:
         held_values = _held_observables(observables)
         observables = [item for item in observables if item[:3] not in held_values]
-        _insert_new(Observable, ("incident", "type", "value", "comment"), observables)
+        insert_rows(Observable, ("incident", "type", "value", "comment"), observables)
         added = Counter(incident for incident, *_ in observables)
         for row in created + changed:
             row.observables += added[row.incident_id]
-    FeedIncident.objects.bulk_create(created)
-    for row in changed:  # bulk_update's CASE expressions cost far more than one UPDATE per row
-        row.save(update_fields=_ROW_FIELDS)
+    create_objects(created)
+    update_rows(changed, _ROW_FIELDS)
     return len(groups)
 
 
+def _absorbs(row: FeedIncident | None) -> bool:
+    """Whether the window's incident is there and open, so it takes the new events."""
+    return row is not None and row.incident.status in OPEN_STATUSES
+
+
 def _held_observables(candidates: list[tuple[int, str, str, str]]) -> set[tuple[int, str, str]]:
-    """The (incident id, type, value) of the candidates the incidents already have (by the value index)."""
-    incidents = {incident for incident, *_ in candidates}
-    values = sorted({value for _, _, value, _ in candidates})
-    held: set[tuple[int, str, str]] = set()
-    for at in range(0, len(values), _IN_CHUNK):
-        rows = Observable.objects.filter(value__in=values[at : at + _IN_CHUNK], incident_id__in=incidents)
-        held.update(rows.values_list("incident_id", "type", "value"))
-    return held
+    """The (incident id, type, value) of the candidates the incidents already have."""
+    keys = [candidate[:3] for candidate in candidates]
+    return set(select_matching(Observable, ["incident", "type", "value"], keys, ["incident", "type", "value"]))
 
 
-def _insert_new(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert the rows, skipping those a unique constraint already holds.
-
-    The hot writes of ingestion (one seen digest and about one observable per new event): a plain
-    ``executemany`` (SQLite and PostgreSQL both read ``ON CONFLICT DO NOTHING``) rather than one
-    model instance per row, several times faster.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _open_incident(key: tuple[int, str, int], group: _Group, organisation: Organisation, actor: User) -> Incident:
+def _feed_report(key: tuple[int, str, int], group: _Group, organisation: Organisation) -> incidents.NewReport:
+    """The report that opens the incident of a group's (organisation, classification, window)."""
     _, classification, start = key
     assert group.first is not None
     day = dt.datetime.fromtimestamp(start, dt.UTC)
@@ -359,8 +346,7 @@ def _open_incident(key: tuple[int, str, int], group: _Group, organisation: Organ
     if activity:
         facts["observed_activity"] = activity
     type_name = classification.split(":", 1)[1]
-    return incidents.report_incident(
-        actor=actor,
+    return incidents.NewReport(
         title=f"Feed events: {type_name} at {organisation.name} from {day:%Y-%m-%d %H:%M} UTC"[:200],
         facts=facts,
         description=(
@@ -368,7 +354,6 @@ def _open_incident(key: tuple[int, str, int], group: _Group, organisation: Organ
             f"in the window starting {day.isoformat()}. Later events of that window are absorbed while "
             "the incident is open; their counts are on its feed record."
         ),
-        reporting_organisation=actor.organisation,
         affected_organisations=[organisation],
         tlp=group.tlp or TLP.AMBER,
         entity_from_profile=True,
@@ -379,5 +364,8 @@ def _move_occurred_at(incident: Incident, first: dt.datetime, actor: User) -> No
     """Older events than any before move the incident's ``occurred_at`` back (and assess it again)."""
     if incident.occurred_at is None or first < incident.occurred_at:
         incidents.update_facts(
-            incident=incident, actor=actor, changes={"occurred_at": first.isoformat()}, note="older feed events"
+            incident=Incident.objects.get(pk=incident.pk),
+            actor=actor,
+            changes={"occurred_at": first.isoformat()},
+            note="older feed events",
         )

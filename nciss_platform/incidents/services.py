@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +35,7 @@ from nciss.deadlines import DeadlineStatus, reporting_deadlines
 from nciss_platform import clock
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import deferred, record
+from nciss_platform.bulk import create_objects, update_rows
 from nciss_platform.calibration import versions
 from nciss_platform.campaigns.schedule import schedule_correlation
 from nciss_platform.errors import NotAllowed, ServiceError
@@ -128,31 +129,52 @@ def _validated(facts: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _next_reference(now: dt.datetime) -> str:
-    last = _count_reference(now.year)
+def _next_references(now: dt.datetime, count: int) -> list[str]:
+    """``count`` new references of the year, in order (NCISS-2026-000042 ...)."""
+    last = _count_references(now.year, count)
     if last is None:  # the year's first report
         ReferenceCounter.objects.get_or_create(year=now.year)
-        last = _count_reference(now.year)
+        last = _count_references(now.year, count)
     assert last is not None
-    return f"NCISS-{now.year}-{last:06d}"
+    return [f"NCISS-{now.year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
-def _count_reference(year: int) -> int | None:
-    """Add one to the year's counter and return it, in one query that locks the counter's row (None: no row)."""
+def _count_references(year: int, count: int) -> int | None:
+    """Add ``count`` to the year's counter and return it, in one query that locks the counter's row (None: no row)."""
     table, last, key = map(connection.ops.quote_name, (ReferenceCounter._meta.db_table, "last", "year"))
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {key} = %s RETURNING {last}", [year])
+        cursor.execute(f"UPDATE {table} SET {last} = {last} + %s WHERE {key} = %s RETURNING {last}", [count, year])
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
 
+def _timeline_row(incident: Incident, kind: str, actor: User | None, body: str = "", **data: Any) -> TimelineEntry:
+    return TimelineEntry(incident=incident, kind=kind, author=actor, created_at=clock.now(), body=body, data=data)
+
+
 def _entry(incident: Incident, kind: str, actor: User | None, body: str = "", **data: Any) -> TimelineEntry:
-    return TimelineEntry.objects.create(
-        incident=incident, kind=kind, author=actor, created_at=clock.now(), body=body, data=data
-    )
+    entry = _timeline_row(incident, kind, actor, body, **data)
+    entry.save()
+    return entry
 
 
 # ---------------------------------------------------------------- reporting
+
+
+@dataclass
+class NewReport:
+    """One report for ``report_incidents``: what ``report_incident`` takes besides its actor."""
+
+    title: str
+    facts: dict[str, Any]
+    description: str = ""
+    reporting_organisation: Organisation | None = None
+    affected_organisations: Sequence[Organisation] = ()
+    tlp: str = TLP.AMBER
+    pap: str = PAP.AMBER
+    red_recipients: Sequence[User] = ()
+    reporter_may_be_named: bool = False
+    entity_from_profile: bool = True
 
 
 def report_incident(
@@ -174,55 +196,127 @@ def report_incident(
     The entity facts default from the affected organisation's profile unless
     ``entity_from_profile`` is false (imported records describe entities of their own).
     """
+    report = NewReport(
+        title=title,
+        facts=facts,
+        description=description,
+        reporting_organisation=reporting_organisation,
+        affected_organisations=list(affected_organisations),
+        tlp=tlp,
+        pap=pap,
+        red_recipients=list(red_recipients),
+        reporter_may_be_named=reporter_may_be_named,
+        entity_from_profile=entity_from_profile,
+    )
+    return report_incidents(actor=actor, reports=[report])[0]
+
+
+@dataclass
+class _Checked:
+    """A report that passed validation: its organisation, affected organisations, facts and times."""
+
+    report: NewReport
+    organisation: Organisation
+    affected: list[Organisation]
+    facts: dict[str, Any]
+    occurred_at: dt.datetime | None
+    detected_at: dt.datetime | None
+
+
+def report_incidents(*, actor: User, reports: Sequence[NewReport]) -> list[Incident]:
+    """Store new reports (all or none), then assess them on the national scale, in few queries.
+
+    Same incidents, timeline, audit events and notifications as ``report_incident`` for each (a
+    batch of feed events opens dozens at once). The errors of one report among several are
+    named ``reports[i].field``.
+    """
+    if not reports:
+        return []
+    checked: list[_Checked] = []
     errors: list[tuple[str, str]] = []
-    if not title.strip():
+    for index, report in enumerate(reports):
+        try:
+            checked.append(_checked_report(actor, report))
+        except ServiceError as e:
+            prefix = f"reports[{index}]." if len(reports) > 1 else ""
+            errors += [(prefix + path, reason) for path, reason in e.errors]
+    if errors:
+        raise ServiceError(errors)
+    now = clock.now()
+    with transaction.atomic():
+        created = create_objects(
+            [
+                Incident(
+                    reference=reference,
+                    title=item.report.title.strip(),
+                    description=item.report.description,
+                    reporting_organisation=item.organisation,
+                    classification=item.facts.get("classification", ""),
+                    facts=item.facts,
+                    tlp=item.report.tlp,
+                    pap=item.report.pap,
+                    reporter_may_be_named=item.report.reporter_may_be_named,
+                    created_by=actor,
+                    sector=item.facts.get("sector", ""),
+                    occurred_at=item.occurred_at,
+                    detected_at=item.detected_at or now,
+                    reported_at=now,
+                )
+                for reference, item in zip(_next_references(now, len(checked)), checked, strict=True)
+            ]
+        )
+        affected = Incident.affected_organisations.through
+        red = Incident.red_recipients.through
+        affected.objects.bulk_create(
+            affected(incident_id=incident.pk, organisation_id=organisation.pk)
+            for incident, item in zip(created, checked, strict=True)
+            if item.affected or item.report.entity_from_profile
+            for organisation in dict.fromkeys(item.affected or [item.organisation])
+        )
+        red.objects.bulk_create(
+            red(incident_id=incident.pk, user_id=user.pk)
+            for incident, item in zip(created, checked, strict=True)
+            if item.report.tlp == TLP.RED
+            for user in dict.fromkeys([actor, *item.report.red_recipients])
+        )
+        create_objects(
+            [_timeline_row(incident, TimelineEntry.Kind.REPORTED, actor, incident.description) for incident in created]
+        )
+        for incident in created:
+            record(
+                actor,
+                "incident.reported",
+                incident,
+                {"reference": incident.reference, "facts": incident.facts, "tlp": incident.tlp},
+            )
+        _schedule_correlation()  # campaigns: a durable job, committed with the reports
+    assess_incidents(incidents=created, actor=actor, reported=True)
+    return created
+
+
+def _checked_report(actor: User, report: NewReport) -> _Checked:
+    errors: list[tuple[str, str]] = []
+    if not report.title.strip():
         errors.append(("title", "required"))
-    if tlp not in TLP.values:
+    if report.tlp not in TLP.values:
         errors.append(("tlp", f"must be one of {', '.join(TLP.values)}"))
-    if pap not in PAP.values:
+    if report.pap not in PAP.values:
         errors.append(("pap", f"must be one of {', '.join(PAP.values)}"))
-    organisation = reporting_organisation or actor.organisation
+    organisation = report.reporting_organisation or actor.organisation
     if organisation is None:
         errors.append(("reporting_organisation", "required: the user belongs to no organisation"))
     elif organisation != actor.organisation and not actor.is_csirt_staff:
         raise NotAllowed("reporters report for their own organisation")
-    affected = list(affected_organisations)
-    times = {name: _time_or_error(facts.get(name), name, errors) for name in ("occurred_at", "detected_at")}
+    affected = list(report.affected_organisations)
+    times = {name: _time_or_error(report.facts.get(name), name, errors) for name in ("occurred_at", "detected_at")}
     if errors:
         raise ServiceError(errors)
     assert organisation is not None
-    profile = (affected[0] if affected else organisation).entity_facts() if entity_from_profile else {}
-    merged = {**profile, **{k: v for k, v in facts.items() if v is not None}}
+    profile = (affected[0] if affected else organisation).entity_facts() if report.entity_from_profile else {}
+    merged = {**profile, **{k: v for k, v in report.facts.items() if v is not None}}
     if len(affected) > 1 and "organisations_affected" not in merged:
         merged["organisations_affected"] = len(affected)
-    clean = _validated(merged)
-    now = clock.now()
-    with transaction.atomic():
-        incident = Incident.objects.create(
-            reference=_next_reference(now),
-            title=title.strip(),
-            description=description,
-            reporting_organisation=organisation,
-            classification=clean.get("classification", ""),
-            facts=clean,
-            tlp=tlp,
-            pap=pap,
-            reporter_may_be_named=reporter_may_be_named,
-            created_by=actor,
-            sector=clean.get("sector", ""),
-            occurred_at=times["occurred_at"],
-            detected_at=times["detected_at"] or now,
-            reported_at=now,
-        )
-        if affected or entity_from_profile:
-            incident.affected_organisations.add(*(affected or [organisation]))
-        if tlp == TLP.RED:
-            incident.red_recipients.add(actor, *red_recipients)
-        _entry(incident, TimelineEntry.Kind.REPORTED, actor, description)
-        record(actor, "incident.reported", incident, {"reference": incident.reference, "facts": clean, "tlp": tlp})
-        _schedule_correlation()  # campaigns: a durable job, committed with the report
-    assess_incident(incident=incident, actor=actor, reported=True)
-    return incident
+    return _Checked(report, organisation, affected, _validated(merged), times["occurred_at"], times["detected_at"])
 
 
 def _time_or_error(value: Any, field: str, errors: list[tuple[str, str]]) -> dt.datetime | None:
@@ -237,50 +331,91 @@ def _time_or_error(value: Any, field: str, errors: list[tuple[str, str]]) -> dt.
 
 
 def assess_incident(*, incident: Incident, actor: User | None, note: str = "", reported: bool = False) -> Assessment:
-    """Assess the incident's facts on the national scale and keep the snapshot.
+    """Assess the incident's facts on the national scale and keep the snapshot (``assess_incidents`` of one)."""
+    return assess_incidents(incidents=[incident], actor=actor, note=note, reported=reported)[0]
 
-    ``reported``: the incident was reported just now (``report_incident``), so it has no earlier
-    assessment nor clock pause to look up.
+
+def assess_incidents(
+    *, incidents: Sequence[Incident], actor: User | None, note: str = "", reported: bool = False
+) -> list[Assessment]:
+    """Assess each incident's facts on the national scale and keep the snapshots, in few queries.
+
+    Each gets its assessment, new level and response target, a timeline entry, an audit event and
+    the notifications its routing rules call for. ``reported``: the incidents were reported just
+    now (``report_incidents``), so they have no earlier assessment nor clock pause to look up.
     """
+    if not incidents:
+        return []
     scale = national_scale()
-    result = nciss.assess(scale, incident.facts)
-    snapshot = result.to_dict()
+    results = [nciss.assess(scale, incident.facts) for incident in incidents]
+    now = clock.now()
     with transaction.atomic():
-        previous = None if reported or not incident.assessments.exists() else incident.level
-        assessment = Assessment.objects.create(
-            incident=incident,
-            scale_id=scale.id,
-            scale_version=scale.version,
-            facts=incident.facts,
-            result=snapshot,
-            level=result.rank,
-            score=result.score,
-            created_by=actor,
-            created_at=clock.now(),
+        ids = [incident.pk for incident in incidents]
+        assessed = (
+            set()
+            if reported
+            else set(Assessment.objects.filter(incident__in=ids).values_list("incident_id", flat=True))
         )
-        incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
-        incident.due_at = _due_at(incident, scale, pauses=[] if reported else None)
-        incident.save(update_fields=["level", "score", "reachable_max", "due_at", "updated_at"])
-        _entry(
-            incident,
-            TimelineEntry.Kind.ASSESSMENT,
-            actor,
-            note,
-            level=result.rank,
-            previous=previous,
-            score=result.score,
-            scale=scale.id,
-            version=scale.version,
+        pauses = {} if reported else _pauses_of(ids)
+        previous = [incident.level if incident.pk in assessed else None for incident in incidents]
+        assessments = create_objects(
+            [
+                Assessment(
+                    incident=incident,
+                    scale_id=scale.id,
+                    scale_version=scale.version,
+                    facts=incident.facts,
+                    result=result.to_dict(),
+                    level=result.rank,
+                    score=result.score,
+                    created_by=actor,
+                    created_at=now,
+                )
+                for incident, result in zip(incidents, results, strict=True)
+            ]
         )
-        record(
-            actor,
-            "incident.assessed",
-            incident,
-            {"level": result.rank, "previous": previous, "scale": scale.id, "version": scale.version},
+        for incident, result in zip(incidents, results, strict=True):
+            incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
+            incident.due_at = _due_at(incident, scale, pauses=pauses.get(incident.pk, []))
+            incident.updated_at = now
+        update_rows(incidents, ["level", "score", "reachable_max", "due_at", "updated_at"])
+        create_objects(
+            [
+                _timeline_row(
+                    incident,
+                    TimelineEntry.Kind.ASSESSMENT,
+                    actor,
+                    note,
+                    level=incident.level,
+                    previous=before,
+                    score=incident.score,
+                    scale=scale.id,
+                    version=scale.version,
+                )
+                for incident, before in zip(incidents, previous, strict=True)
+            ]
         )
-        # in the assessment's transaction: the notifications exist exactly when the assessment does
-        notifications.route_assessment(incident=incident, assessment=assessment, previous=previous)
-    return assessment
+        rules = notifications.active_rules()
+        for incident, assessment, before in zip(incidents, assessments, previous, strict=True):
+            record(
+                actor,
+                "incident.assessed",
+                incident,
+                {"level": incident.level, "previous": before, "scale": scale.id, "version": scale.version},
+            )
+            # in the assessment's transaction: the notifications exist exactly when the assessment does
+            notifications.route_assessment(incident=incident, assessment=assessment, previous=before, rules=rules)
+    return assessments
+
+
+def _pauses_of(ids: Collection[int]) -> dict[int, list[Pause]]:
+    """Each incident's clock pauses (started, ended or None)."""
+    pauses: dict[int, list[Pause]] = {}
+    for incident, started, ended in ClockPause.objects.filter(incident__in=ids).values_list(
+        "incident_id", "started_at", "ended_at"
+    ):
+        pauses.setdefault(incident, []).append((started, ended))
+    return pauses
 
 
 def _due_at(incident: Incident, scale: nciss.Scale, pauses: list[Pause] | None = None) -> dt.datetime | None:

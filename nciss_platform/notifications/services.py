@@ -113,8 +113,13 @@ def rule_recipients(rule: RoutingRule) -> list[Contact]:
     return list(contacts.values())
 
 
+def active_rules() -> list[RoutingRule]:
+    """The routing rules in force (read once for a batch of assessments: ``route_assessment(rules=...)``)."""
+    return list(RoutingRule.objects.filter(active=True))
+
+
 def _active_rules(event: str) -> list[RoutingRule]:
-    return [rule for rule in RoutingRule.objects.filter(active=True) if event in rule.events]
+    return [rule for rule in active_rules() if event in rule.events]
 
 
 def _verdict(rule: RoutingRule, facts: Mapping[str, Any]) -> bool | None:
@@ -145,11 +150,14 @@ def _rule_recipient(contact: Contact, rule: RoutingRule, facts: Mapping[str, Any
     return Recipient(contact, rule, rule.name, reason, rule.ack_within)
 
 
-def route_assessment(*, incident: Incident, assessment: Assessment, previous: int | None) -> list[Notification]:
+def route_assessment(
+    *, incident: Incident, assessment: Assessment, previous: int | None, rules: Sequence[RoutingRule] | None = None
+) -> list[Notification]:
     """Tell whoever the rules name about a report (``previous`` None) or a reassessment.
 
     Call it in the assessment's transaction. On a rise, the rules for ``level_raised`` fire and
-    everyone told about the incident before hears of the rise too.
+    everyone told about the incident before hears of the rise too. ``rules``: ``active_rules()``,
+    when already read.
     """
     if previous is None:
         kind = Kind.REPORTED
@@ -160,7 +168,7 @@ def route_assessment(*, incident: Incident, assessment: Assessment, previous: in
     facts = rule_facts(incident, level=assessment.level, facts=assessment.facts)
     plan: dict[int, Recipient] = {}
     fired: set[int] | None = None
-    for rule in RoutingRule.objects.filter(active=True):
+    for rule in active_rules() if rules is None else rules:
         raised = kind == Kind.LEVEL_RAISED and Event.LEVEL_RAISED in rule.events
         if not (raised or Event.REPORTED in rule.events) or _verdict(rule, facts) is not True:
             continue

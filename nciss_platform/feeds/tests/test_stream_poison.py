@@ -31,14 +31,14 @@ POISON_TYPE = "ddos"  # the events of this type make opening their incident fail
 @pytest.fixture
 def poison(monkeypatch: pytest.MonkeyPatch) -> None:
     """Opening an incident of ``POISON_TYPE`` raises, as a bug in normalisation or attribution would."""
-    report_incident = incidents.report_incident
+    report_incidents = incidents.report_incidents
 
-    def failing(**kwargs: Any) -> Any:
-        if kwargs["facts"]["classification"].endswith(f":{POISON_TYPE}"):
+    def failing(*, reports: list[incidents.NewReport], **kwargs: Any) -> Any:
+        if any(report.facts["classification"].endswith(f":{POISON_TYPE}") for report in reports):
             raise RuntimeError(f"cannot open a {POISON_TYPE} incident\nTraceback ...")
-        return report_incident(**kwargs)
+        return report_incidents(reports=reports, **kwargs)
 
-    monkeypatch.setattr(incidents, "report_incident", failing)
+    monkeypatch.setattr(incidents, "report_incidents", failing)
 
 
 def worker(client: redis.Redis, name: str, actor: User, consumer: str = "w1", **options: Any) -> streams.StreamWorker:
@@ -182,5 +182,5 @@ def test_an_event_the_database_refuses_is_a_dead_letter(
     published(client, name, [event("192.0.2.1"), event("192.0.2.2", **{"source.fqdn": "a\u0000.example"})])
     summary = worker(client, name, analyst).run(until_empty=True)
     assert (summary.attributed, summary.rejected) == (1, 1)
-    assert "NUL" in DeadLetter.objects.get().reason
+    assert "0x00" in DeadLetter.objects.get().reason  # the database's own words: "invalid byte sequence ... 0x00"
     assert client.xlen(name) == 0

@@ -54,7 +54,7 @@ def test_it_starts_an_incident_from_the_organisations_profile_unless_the_report_
 
 def test_it_keeps_the_report_when_the_assessment_fails(reporter: User) -> None:
     with (
-        mock.patch.object(services, "assess_incident", side_effect=RuntimeError("engine down")),
+        mock.patch.object(services.nciss, "assess", side_effect=RuntimeError("engine down")),
         pytest.raises(RuntimeError),
     ):
         report(reporter)
@@ -226,3 +226,51 @@ def test_changing_the_detection_time_moves_the_reporting_deadlines(cloud: Organi
     services.update_facts(incident=incident, actor=user, changes={"detected_at": "2026-03-01T20:00:00+00:00"})
     ((_, deadlines),) = services.deadlines_of(incident)
     assert next(d for d in deadlines if d.id == "early-warning").due == dt.datetime(2026, 3, 2, 20, 0, tzinfo=dt.UTC)
+
+
+def test_it_reports_several_incidents_at_once_as_it_would_one_by_one(
+    reporter: User, analyst: User, energy: Organisation
+) -> None:
+    single = report(reporter)
+    with clock.frozen(T0):
+        batch = services.report_incidents(
+            actor=analyst,
+            reports=[
+                services.NewReport(
+                    title="Grid control room dark", facts=dict(GRID_DOWN), affected_organisations=[energy]
+                ),
+                services.NewReport(
+                    title="Portal defaced", facts={"functional_impact": "minimal-non-critical"}, tlp="TLP:RED"
+                ),
+            ],
+        )
+    assert [i.reference for i in batch] == ["NCISS-2026-000002", "NCISS-2026-000003"]
+    stored = [Incident.objects.get(pk=i.pk) for i in batch]
+    assert (stored[0].level, stored[0].facts["sector"], stored[0].due_at) == (single.level, "energy", single.due_at)
+    assert list(stored[0].affected_organisations.all()) == [energy]
+    assert stored[1].level < stored[0].level and list(stored[1].red_recipients.all()) == [analyst]
+    for incident in stored:
+        assert list(incident.timeline.values_list("kind", flat=True)) == ["reported", "assessment"]
+        assert incident.assessments.get().level == incident.level
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", "object_id"))[-4:]
+    assert actions == [
+        ("incident.reported", str(batch[0].pk)),
+        ("incident.reported", str(batch[1].pk)),
+        ("incident.assessed", str(batch[0].pk)),
+        ("incident.assessed", str(batch[1].pk)),
+    ]
+    assert verify().ok
+
+
+def test_it_stores_none_of_several_reports_when_one_is_wrong_and_names_which(analyst: User) -> None:
+    with pytest.raises(ServiceError) as raised:
+        services.report_incidents(
+            actor=analyst,
+            reports=[
+                services.NewReport(title=" ", facts=dict(GRID_DOWN)),
+                services.NewReport(title="Fine", facts=dict(GRID_DOWN)),
+                services.NewReport(title="Wrong", facts={"users_affected": -1}),
+            ],
+        )
+    assert {p for p, _ in raised.value.errors} == {"reports[0].title", "reports[2].facts.users_affected"}
+    assert not Incident.objects.exists()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from nciss_platform import clock
-from nciss_platform.accounts.models import User
+from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.incidents import services as incidents
 from nciss_platform.incidents.models import TLP
 from nciss_platform.incidents.tests.conftest import GRID_DOWN, T0, report
@@ -191,3 +191,18 @@ def test_it_reads_rules_over_countries_classification_and_tlp(reporter: User, re
         reporter, facts={**GRID_DOWN, "classification": "malicious-code:infected-system", "countries_affected": ["XB"]}
     )
     assert told(domestic) == {} and told(abroad) == {"Cross-border desk": "pending"}
+
+
+def test_a_batch_of_reports_tells_the_rules_recipients_of_each_incident_that_meets_them(
+    analyst: User, energy: Organisation, energy_rule: RoutingRule
+) -> None:
+    with clock.frozen(T0):
+        serious, minor = incidents.report_incidents(
+            actor=analyst,
+            reports=[
+                incidents.NewReport(title="Grid dark", facts=dict(GRID_DOWN), affected_organisations=[energy]),
+                incidents.NewReport(title="Grid blip", facts=dict(MINOR), affected_organisations=[energy]),
+            ],
+        )
+    assert told(serious) == {"Regulator Duty Desk": "pending", "Crisis Cell Watch": "pending"}
+    assert told(minor) == {}

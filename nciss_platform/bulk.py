@@ -1,0 +1,133 @@
+"""Writing many rows in few statements, where Django's bulk methods cost too much.
+
+Feed ingestion writes about one row per event, opens dozens of incidents and changes hundreds
+of rows per batch. One statement per row, ``bulk_update``'s ``CASE`` expressions, or Django's
+``bulk_create`` on PostgreSQL (each column sent as a text array whose every quote psycopg
+escapes in Python: JSON is full of them) would cost more than everything else ingestion does.
+
+Here the rows go as a table ``v`` (columns ``c0``, ``c1`` ...) that one statement reads: on
+PostgreSQL one binary array per column, unnested (a short statement, nothing to quote); on
+SQLite multi-row ``VALUES``. Values are the fields' database values (``get_db_prep_save``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+M = TypeVar("M", bound=models.Model)
+_MAX_ROWS = 1000  # rows per statement on SQLite (and its limit of 32 766 parameters)
+_MAX_PARAMETERS = 30000
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows of database values (``columns`` name the model's fields), skipping those a
+    unique constraint already holds (``ON CONFLICT DO NOTHING``)."""
+    fields = [model._meta.get_field(column) for column in columns]
+    _write(model, fields, rows, "ON CONFLICT DO NOTHING")
+
+
+def create_objects(objects: Sequence[M]) -> list[M]:
+    """Insert new model instances (all of one model) and set their primary keys, like
+    ``bulk_create`` without signals."""
+    if not objects:
+        return []
+    meta = objects[0]._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is read thousands of times
+    rows = [[field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields] for obj in objects]
+    keys = sorted(_write(type(objects[0]), fields, rows, f"RETURNING {connection.ops.quote_name(meta.pk.column)}"))
+    for obj, pk in zip(objects, keys, strict=True):  # keys come from a sequence, in insertion order
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+    return list(objects)
+
+
+def update_rows(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of saved model instances (all of one model), like ``save(update_fields=...)``
+    for each, without signals; ``auto_now`` fields are written as the instances hold them."""
+    if not objects:
+        return
+    meta = objects[0]._meta
+    targets = [meta.pk, *(meta.get_field(name) for name in fields)]
+    db = connections[DEFAULT_DB_ALIAS]
+    rows = [[field.get_db_prep_save(getattr(obj, field.attname), db) for field in targets] for obj in objects]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(targets) if i)
+    for source, params in _sources(targets, rows):
+        sql = (
+            f"WITH v AS ({source}) UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(meta.pk.column)} = v.c0"
+        )
+        _execute(sql, params)
+
+
+def select_matching(
+    model: type[models.Model], columns: Sequence[str], keys: Sequence[Sequence[Any]], selected: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """The ``selected`` fields of the rows whose ``columns`` equal one of the ``keys`` (Python
+    values): an exact match on several columns at once, as ``field__in`` cannot say."""
+    meta = model._meta
+    fields = [meta.get_field(column) for column in columns]
+    db = connections[DEFAULT_DB_ALIAS]
+    rows = [[field.get_db_prep_save(value, db) for field, value in zip(fields, key, strict=True)] for key in keys]
+    quote = db.ops.quote_name
+    table = quote(meta.db_table)
+    wanted = ", ".join(f"{table}.{quote(meta.get_field(name).column)}" for name in selected)
+    joined = " AND ".join(f"{table}.{quote(field.column)} = v.c{i}" for i, field in enumerate(fields))
+    found: list[tuple[Any, ...]] = []
+    for source, params in _sources(fields, rows):
+        found += [
+            tuple(row)
+            for row in _execute(
+                f"WITH v AS ({source}) SELECT {wanted} FROM {table} JOIN v ON {joined}", params, fetch=True
+            )
+        ]
+    return found
+
+
+def _write(
+    model: type[models.Model], fields: Sequence[models.Field[Any, Any]], rows: Sequence[Any], tail: str
+) -> list[Any]:
+    """``INSERT`` the rows, ending with ``tail``; the first column of what it returns."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    selected = ", ".join(f"c{i}" for i in range(len(fields)))
+    returned: list[Any] = []
+    for source, params in _sources(fields, rows):
+        # "WHERE true": SQLite reads "ON CONFLICT" after a bare SELECT as part of a join
+        sql = f"WITH v AS ({source}) INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {selected} FROM v WHERE true {tail}"
+        returned += [row[0] for row in _execute(sql, params, fetch=tail.startswith("RETURNING"))]
+    return returned
+
+
+def _sources(fields: Sequence[models.Field[Any, Any]], rows: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """The rows as ``SELECT``s with columns c0, c1 ...: one for all on PostgreSQL, one per thousand on SQLite."""
+    names = ", ".join(f"c{i}" for i in range(len(fields)))
+    if connection.vendor == "postgresql":
+        if rows:
+            arrays = ", ".join(f"%b::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+            yield f"SELECT * FROM unnest({arrays}) AS u ({names})", [list(column) for column in zip(*rows, strict=True)]
+        return
+    size = max(1, min(_MAX_ROWS, _MAX_PARAMETERS // max(len(fields), 1)))
+    marks = "(" + ", ".join(["?"] * len(fields)) + ")"
+    for at in range(0, len(rows), size):
+        part = rows[at : at + size]
+        first = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(fields)))
+        yield f"SELECT {first} FROM (VALUES {', '.join([marks] * len(part))})", [v for row in part for v in row]
+
+
+def _execute(sql: str, params: list[Any], fetch: bool = False) -> list[Any]:
+    """Run on the connection's own driver cursor: psycopg's server-side binding (which binary
+    arrays need) whatever Django's cursors use; sqlite3's qmark parameters."""
+    connection.ensure_connection()
+    raw = connection.connection
+    cursor = psycopg.Cursor(raw) if connection.vendor == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if fetch else []
+    finally:
+        cursor.close()
