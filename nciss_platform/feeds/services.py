@@ -49,6 +49,7 @@ from nciss_platform.incidents.workflow import OPEN_STATUSES
 MAX_OBSERVABLES = intelmq.MAX_OBSERVABLES  # per incident
 RAW_MAX = 8192  # characters of a dead letter's line kept
 _ROW_FIELDS = ["incident", "events", "observables", "feeds", "first_event_at", "last_event_at", "updated_at"]
+_HELD_FIELDS = ["id", "organisation_id", "classification", "window_start", "incident_id", *_ROW_FIELDS[1:]]
 _BATCH_COUNTS = ("read", "rejected", "unattributed", "attributed", "duplicates")
 
 
@@ -124,7 +125,7 @@ def ingest_events(
     events: Iterable[dict[str, Any] | Rejected],
     actor: User,
     window: dt.timedelta = dt.timedelta(days=1),
-    batch: int = 2000,
+    batch: int = 5000,
     source: str = "",
     on_progress: Callable[[IngestSummary], None] | None = None,
 ) -> IngestSummary:
@@ -245,33 +246,17 @@ def _absorb(
 ) -> int:
     """Give the new events to their feed incidents, opening incidents where needed; returns how many."""
     keys = {key for _, key, _ in new}
-    organisations = Organisation.objects.in_bulk({organisation for organisation, _, _ in keys})
-    matching = select_matching(
-        FeedIncident,
-        ["organisation", "classification", "window_start"],
-        [
-            (organisation, classification, dt.datetime.fromtimestamp(start, dt.UTC))
-            for organisation, classification, start in keys
-        ],
-        ["id"],
-    )
-    held = {
-        (row.organisation_id, row.classification, int(row.window_start.timestamp())): row
-        for row in FeedIncident.objects.select_for_update(of=("self",))
-        .select_related("incident")
-        .only(
-            *_ROW_FIELDS, "organisation", "classification", "window_start", "incident__status", "incident__occurred_at"
-        )
-        .filter(pk__in=[pk for (pk,) in matching])
-    }
+    held, open_since = _held(keys)
+    absorbing = {key for key, row in held.items() if row.incident_id in open_since}  # the others open an incident
     groups: dict[tuple[int, str, int], _Group] = {}
     for digest, key, event in new:
         group = groups.get(key)
         if group is None:
-            row = held.get(key)
-            group = groups[key] = _Group(room=MAX_OBSERVABLES - row.observables if _absorbs(row) else MAX_OBSERVABLES)
+            room = MAX_OBSERVABLES - held[key].observables if key in absorbing else MAX_OBSERVABLES
+            group = groups[key] = _Group(room=room)
         group.add(digest, event, _event_time(event))
-    openings = {key: group for key, group in sorted(groups.items()) if not _absorbs(held.get(key))}
+    openings = {key: group for key, group in sorted(groups.items()) if key not in absorbing}
+    organisations = Organisation.objects.in_bulk({organisation for organisation, _, _ in openings})
     opened = incidents.report_incidents(
         actor=actor, reports=[_feed_report(key, group, organisations[key[0]]) for key, group in openings.items()]
     )
@@ -297,7 +282,7 @@ def _absorb(
         assert group.first is not None and group.last is not None
         row = held[key]
         if key not in openings:
-            _move_occurred_at(row.incident, group.first, actor)
+            _move_occurred_at(row.incident_id, open_since[row.incident_id], group.first, actor)
             summary.updated.add(row.incident_id)
             changed.append(row)
         row.events += len(group.digests)
@@ -319,9 +304,33 @@ def _absorb(
     return len(groups)
 
 
-def _absorbs(row: FeedIncident | None) -> bool:
-    """Whether the window's incident is there and open, so it takes the new events."""
-    return row is not None and row.incident.status in OPEN_STATUSES
+def _held(
+    keys: set[tuple[int, str, int]],
+) -> tuple[dict[tuple[int, str, int], FeedIncident], dict[int, dt.datetime | None]]:
+    """The feed incident rows of the groups (by key), and when each of their incidents still open occurred.
+
+    No row lock: the groups' transaction locks (``_lock_groups``) keep other workers away.
+    """
+    matching = select_matching(
+        FeedIncident,
+        ["organisation", "classification", "window_start"],
+        [
+            (organisation, classification, dt.datetime.fromtimestamp(start, dt.UTC))
+            for organisation, classification, start in keys
+        ],
+        ["id"],
+    )
+    rows = FeedIncident.objects.filter(pk__in=[pk for (pk,) in matching]).values_list(
+        *_HELD_FIELDS, "incident__status", "incident__occurred_at"
+    )
+    held: dict[tuple[int, str, int], FeedIncident] = {}
+    open_since: dict[int, dt.datetime | None] = {}
+    for *values, status, occurred_at in rows:
+        row = FeedIncident(**dict(zip(_HELD_FIELDS, values, strict=True)))
+        held[row.organisation_id, row.classification, int(row.window_start.timestamp())] = row
+        if status in OPEN_STATUSES:
+            open_since[row.incident_id] = occurred_at
+    return held, open_since
 
 
 def _held_observables(candidates: list[tuple[int, str, str, str]]) -> set[tuple[int, str, str]]:
@@ -360,11 +369,11 @@ def _feed_report(key: tuple[int, str, int], group: _Group, organisation: Organis
     )
 
 
-def _move_occurred_at(incident: Incident, first: dt.datetime, actor: User) -> None:
+def _move_occurred_at(incident: int, occurred_at: dt.datetime | None, first: dt.datetime, actor: User) -> None:
     """Older events than any before move the incident's ``occurred_at`` back (and assess it again)."""
-    if incident.occurred_at is None or first < incident.occurred_at:
+    if occurred_at is None or first < occurred_at:
         incidents.update_facts(
-            incident=Incident.objects.get(pk=incident.pk),
+            incident=Incident.objects.get(pk=incident),
             actor=actor,
             changes={"occurred_at": first.isoformat()},
             note="older feed events",
