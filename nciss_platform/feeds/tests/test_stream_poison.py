@@ -10,6 +10,7 @@ from typing import Any, cast
 import orjson
 import pytest
 import redis
+from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.db.models import Sum
 
@@ -123,6 +124,25 @@ def test_an_entry_delivered_too_often_is_a_dead_letter_without_another_try(
     assert letter.reason.startswith("delivered 6 times")
     assert "192.0.2.2" in letter.raw
     assert sum(f"message {ids[1].decode()} " in record.getMessage() for record in caplog.records) == 1
+
+
+@pytest.mark.django_db
+def test_the_command_sets_how_many_deliveries_make_a_dead_letter(
+    stream: tuple[redis.Redis, str], owned: None, analyst: User
+) -> None:
+    client, name = stream
+    published(client, name, [event("192.0.2.1"), event("192.0.2.2")])
+    first = worker(client, name, analyst, consumer="first")
+    first.ensure_group()
+    ids = [message_id for message_id, _ in first._read()]  # the worker dies ...
+    client.xclaim(name, "g", "first", 0, [ids[1]], retrycount=2, justid=True)  # ... twice on this entry
+    options = ["--stream", name, "--group", "g", "--user", analyst.username, "--claim-idle", "0.001", "--quiet"]
+    with pytest.raises(CommandError, match="--max-deliveries must be positive"):
+        call_command("ingest", "--from-redis", test_streams.REDIS_URL, *options, "--max-deliveries", "0")
+    time.sleep(0.01)
+    call_command("ingest", "--from-redis", test_streams.REDIS_URL, *options, "--max-deliveries", "2", "--until-empty")
+    assert DeadLetter.objects.get().reason.startswith("delivered 3 times")
+    assert SeenEvent.objects.count() == 1 and client.xlen(name) == 0
 
 
 @pytest.mark.django_db

@@ -67,6 +67,13 @@ class Command(BaseCommand):
             metavar="SECONDS",
             help="take over entries pending this long with another (dead) worker (default 60)",
         )
+        broker.add_argument(
+            "--max-deliveries",
+            type=int,
+            default=streams.MAX_DELIVERIES,
+            metavar="N",
+            help=f"an entry delivered this many times without success is a dead letter (default {streams.MAX_DELIVERIES})",
+        )
         broker.add_argument("--until-empty", action="store_true", help="stop once the stream is drained")
         broker.add_argument(
             "--max-backlog",
@@ -145,6 +152,8 @@ class Command(BaseCommand):
         user = _user(options["user"])
         if options["claim_idle"] <= 0:
             raise bad_input("--claim-idle must be positive")
+        if options["max_deliveries"] <= 0:
+            raise bad_input("--max-deliveries must be positive")
         worker = streams.StreamWorker(
             client=_client(options["from_redis"]),
             actor=user,
@@ -154,6 +163,7 @@ class Command(BaseCommand):
             batch=options["batch"],
             window=_window(options["window"]),
             claim_idle=options["claim_idle"],
+            max_deliveries=options["max_deliveries"],
         )
         stop = threading.Event()
         previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
