@@ -24,11 +24,14 @@ _MAX_ROWS = 1000  # rows per statement on SQLite (and its limit of 32 766 parame
 _MAX_PARAMETERS = 30000
 
 
-def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], returning: str | None = None
+) -> list[Any]:
     """Insert rows of database values (``columns`` name the model's fields), skipping those a
-    unique constraint already holds (``ON CONFLICT DO NOTHING``)."""
+    unique constraint already holds (``ON CONFLICT DO NOTHING``); with ``returning``, that
+    field of each row inserted."""
     fields = [model._meta.get_field(column) for column in columns]
-    _write(model, fields, rows, "ON CONFLICT DO NOTHING")
+    return _write(model, fields, rows, "ON CONFLICT DO NOTHING", returning)
 
 
 def create_objects(objects: Sequence[M]) -> list[M]:
@@ -40,7 +43,7 @@ def create_objects(objects: Sequence[M]) -> list[M]:
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
     prepare = _preparers(fields)
     rows = [[p(field.pre_save(obj, True)) for field, p in zip(fields, prepare, strict=True)] for obj in objects]
-    keys = sorted(_write(type(objects[0]), fields, rows, f"RETURNING {connection.ops.quote_name(meta.pk.column)}"))
+    keys = sorted(_write(type(objects[0]), fields, rows, "", meta.pk.name))
     for obj, pk in zip(objects, keys, strict=True):  # keys come from a sequence, in insertion order
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
@@ -91,26 +94,41 @@ def select_matching(
 
 
 def _write(
-    model: type[models.Model], fields: Sequence[models.Field[Any, Any]], rows: Sequence[Any], tail: str
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    rows: Sequence[Any],
+    conflict: str,
+    returning: str | None,
 ) -> list[Any]:
-    """``INSERT`` the rows, ending with ``tail``; the first column of what it returns."""
+    """``INSERT`` the rows (``conflict``: what to do on one); the ``returning`` field of those inserted."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in fields)
     selected = ", ".join(f"c{i}" for i in range(len(fields)))
-    returned: list[Any] = []
+    tail = f"{conflict} RETURNING {quote(model._meta.get_field(returning).column)}" if returning else conflict
+    inserted: list[Any] = []
     for source, params in _sources(fields, rows):
         # "WHERE true": SQLite reads "ON CONFLICT" after a bare SELECT as part of a join
-        sql = f"WITH v AS ({source}) INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {selected} FROM v WHERE true {tail}"
-        returned += [row[0] for row in _execute(sql, params, fetch=tail.startswith("RETURNING"))]
-    return returned
+        sql = (
+            f"WITH v AS ({source}) INSERT INTO {quote(model._meta.db_table)} ({names}) "
+            f"SELECT {selected} FROM v WHERE true {tail}"
+        )
+        inserted += [row[0] for row in _execute(sql, params, fetch=returning is not None)]
+    return inserted
 
 
 def _preparers(fields: Sequence[models.Field[Any, Any]]) -> list[Callable[[Any], Any]]:
     """For each field, what turns a Python value into its database value (``get_db_prep_save``),
-    skipped for text, integer, boolean and foreign key fields, whose values the drivers take as
-    they are: thousands of calls per batch saved."""
+    skipped for text, integer, boolean and foreign key fields (and aware date-times on
+    PostgreSQL), whose values the drivers take as they are: thousands of calls per batch saved."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which would be looked up at every call
-    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
+    plain: tuple[type[models.Field[Any, Any]], ...] = (
+        models.CharField,
+        models.TextField,
+        models.IntegerField,
+        models.BooleanField,
+    )
+    if db.vendor == "postgresql":  # psycopg takes aware datetimes as they are
+        plain += (models.DateTimeField,)
     return [
         _as_is
         if isinstance(field.target_field if field.is_relation else field, plain)

@@ -85,6 +85,9 @@ def total_bytes(fmt: str, paths: Sequence[str | Path]) -> int:
     return sum(p.stat().st_size for p in input_files(paths, SUFFIXES[fmt]))
 
 
+_PROGRESS_EVERY = 256  # records between two progress reports: a report per record costs more than the record
+
+
 def read_file(
     path: Path, read: Callable[[IO[bytes], str], Iterator[T]], progress: Callable[[int], None] | None = None
 ) -> Iterator[T]:
@@ -92,12 +95,14 @@ def read_file(
     with path.open("rb") as raw:
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw)) if path.name.endswith(".gz") else raw
         seen = 0
-        for item in read(stream, path.name):
-            if progress is not None:
+        for count, item in enumerate(read(stream, path.name), 1):
+            if progress is not None and count % _PROGRESS_EVERY == 0:
                 now = raw.tell()
                 progress(now - seen)
                 seen = now
             yield item
+        if progress is not None:  # the rest of the file (some readers close it when done)
+            progress(path.stat().st_size - seen)
         if progress is not None:
             progress(path.stat().st_size - seen)
 

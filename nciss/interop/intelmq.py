@@ -192,7 +192,9 @@ def rsit_classification(event: dict[str, Any]) -> str:
 def dedup_key(event: dict[str, Any]) -> bytes:
     """IntelMQ's deduplicator default: every field but ``time.observation`` and ``raw``, as a
     16-byte digest that is the same in every process and run."""
-    kept = {key: value for key, value in event.items() if key not in DEDUP_IGNORED}
+    kept = event.copy()  # in C, faster than a comprehension over every field
+    for key in DEDUP_IGNORED:
+        kept.pop(key, None)
     return hashlib.blake2b(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
 
 

@@ -49,7 +49,14 @@ from nciss_platform.incidents.workflow import OPEN_STATUSES
 MAX_OBSERVABLES = intelmq.MAX_OBSERVABLES  # per incident
 RAW_MAX = 8192  # characters of a dead letter's line kept
 _ROW_FIELDS = ["incident", "events", "observables", "feeds", "first_event_at", "last_event_at", "updated_at"]
-_HELD_FIELDS = ["id", "organisation_id", "classification", "window_start", "incident_id", *_ROW_FIELDS[1:]]
+_HELD_FIELDS = [
+    "id",
+    "organisation_id",
+    "classification",
+    "window_start",
+    "incident_id",
+    *_ROW_FIELDS[1:-1],
+]  # not updated_at: rewritten
 _BATCH_COUNTS = ("read", "rejected", "unattributed", "attributed", "duplicates")
 
 
@@ -292,11 +299,8 @@ def _absorb(
         seen_rows += [(digest, stamp, row.incident_id) for digest in group.digests]
         observables += [(row.incident_id, kind, value, comment) for (kind, value), comment in group.observables.items()]
     insert_rows(SeenEvent, ("digest", "first_seen", "incident"), seen_rows)
-    if observables:
-        held_values = _held_observables(observables)
-        observables = [item for item in observables if item[:3] not in held_values]
-        insert_rows(Observable, ("incident", "type", "value", "comment"), observables)
-        added = Counter(incident for incident, *_ in observables)
+    if observables:  # those the incidents hold already are skipped, and not counted
+        added = Counter(insert_rows(Observable, ("incident", "type", "value", "comment"), observables, "incident"))
         for row in created + changed:
             row.observables += added[row.incident_id]
     create_objects(created)
@@ -331,12 +335,6 @@ def _held(
         if status in OPEN_STATUSES:
             open_since[row.incident_id] = occurred_at
     return held, open_since
-
-
-def _held_observables(candidates: list[tuple[int, str, str, str]]) -> set[tuple[int, str, str]]:
-    """The (incident id, type, value) of the candidates the incidents already have."""
-    keys = [candidate[:3] for candidate in candidates]
-    return set(select_matching(Observable, ["incident", "type", "value"], keys, ["incident", "type", "value"]))
 
 
 def _feed_report(key: tuple[int, str, int], group: _Group, organisation: Organisation) -> incidents.NewReport:

@@ -78,14 +78,18 @@ def test_update_rows_writes_only_the_fields_named_of_the_objects_given(incidents
     assert Incident.objects.get(pk=first.pk).due_at is None
 
 
-def test_insert_rows_skips_the_rows_a_unique_constraint_holds(incidents: list[Incident]) -> None:
+def test_insert_rows_skips_the_rows_a_unique_constraint_holds_and_says_which_it_inserted(
+    incidents: list[Incident],
+) -> None:
     SeenEvent.objects.create(digest="a" * 32, first_seen=T0, incident=incidents[0])
     stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_save(T0, connection)
-    insert_rows(
+    inserted = insert_rows(
         SeenEvent,
         ["digest", "first_seen", "incident"],
         [("a" * 32, stamp, incidents[1].pk), ("b" * 32, stamp, incidents[1].pk)],
+        returning="digest",
     )
+    assert inserted == ["b" * 32]
     assert dict(SeenEvent.objects.values_list("digest", "incident")) == {
         "a" * 32: incidents[0].pk,
         "b" * 32: incidents[1].pk,
