@@ -528,7 +528,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--organisations", type=int, default=2000)
     parser.add_argument("--days", type=int, default=2, help="days the events' time.source spans")
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=10000)
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts, comma-separated")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--seed", type=int, default=7)

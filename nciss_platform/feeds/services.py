@@ -132,7 +132,7 @@ def ingest_events(
     events: Iterable[dict[str, Any] | Rejected],
     actor: User,
     window: dt.timedelta = dt.timedelta(days=1),
-    batch: int = 5000,
+    batch: int = 10000,
     source: str = "",
     on_progress: Callable[[IngestSummary], None] | None = None,
 ) -> IngestSummary:

@@ -113,7 +113,7 @@ class StreamWorker:
     stream: str = STREAM
     group: str = GROUP
     consumer: str = field(default_factory=default_consumer)
-    batch: int = 5000
+    batch: int = 10000
     window: dt.timedelta = dt.timedelta(days=1)
     claim_idle: float = 60.0  # seconds an entry stays pending before another worker takes it over
     block: float = 1.0  # seconds a read waits for new entries

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help="CSV column mapping (YAML), with --format csv")
         parser.add_argument("--user", help="the CSIRT analyst, coordinator or feed account the events are ingested as")
         parser.add_argument("--window", default="1d", help="aggregation and deduplication window: 30m, 6h, 1d ...")
-        parser.add_argument("--batch", type=int, default=5000, help="events per transaction (default 5000)")
+        parser.add_argument("--batch", type=int, default=10000, help="events per transaction (default 10000)")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         broker = parser.add_argument_group("Redis stream (URL defaults to NCISS_BROKER_URL)")
         broker.add_argument("--from-redis", nargs="?", const="", metavar="URL", help="run a worker of the stream")
