@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.viewsets import GenericViewSet
 
 from nciss_platform.errors import NotAllowed, ServiceError
 
@@ -85,6 +86,19 @@ class ServiceErrors:
         if isinstance(exc, NotAllowed):
             return error_response([(BODY, str(exc))], status.HTTP_403_FORBIDDEN)
         return super().handle_exception(exc)  # type: ignore[misc, no-any-return]
+
+
+# A viewset to list, read, create and change (PATCH, no PUT nor DELETE) objects whose writes
+# go through service functions (``perform_create``/``perform_update``), their refusals shaped.
+class ServiceViewSet(
+    ServiceErrors,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    GenericViewSet,  # type: ignore[type-arg]
+):
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

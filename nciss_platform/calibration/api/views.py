@@ -63,17 +63,9 @@ PERIOD = OpenApiParameter("period", str, enum=list(analysis.PERIODS), descriptio
         request=s.DraftUpdateSerializer,
     ),
 )
-class DraftViewSet(
-    api.ServiceErrors,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    GenericViewSet,  # type: ignore[type-arg]
-):
+class DraftViewSet(api.ServiceViewSet):
     serializer_class = s.DraftSerializer
     permission_classes = [IsAuthenticated, ScaleOwners]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[ScaleDraft]:
         return ScaleDraft.objects.select_related("author")

@@ -53,17 +53,9 @@ class DirectoryPermission(BasePermission):
         "update_contact", "Change a contact (coordinators, administrators)", s.ContactSerializer, 400, 401, 403, 404
     ),
 )
-class ContactViewSet(
-    api.ServiceErrors,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    GenericViewSet,  # type: ignore[type-arg]
-):
+class ContactViewSet(api.ServiceViewSet):
     serializer_class = s.ContactSerializer
     permission_classes = [IsAuthenticated, DirectoryPermission]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.select_related("organisation")
@@ -105,17 +97,9 @@ class ContactViewSet(
         404,
     ),
 )
-class RoutingRuleViewSet(
-    api.ServiceErrors,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    GenericViewSet,  # type: ignore[type-arg]
-):
+class RoutingRuleViewSet(api.ServiceViewSet):
     serializer_class = s.RoutingRuleSerializer
     permission_classes = [IsAuthenticated, DirectoryPermission]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
         return RoutingRule.objects.prefetch_related("organisations", "contacts")
