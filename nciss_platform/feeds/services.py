@@ -39,7 +39,6 @@ from nciss_platform.accounts.constituency import constituency
 from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.audit.services import record
 from nciss_platform.bulk import create_objects, insert_rows, select_matching, update_rows
-from nciss_platform.campaigns.schedule import schedule_correlation
 from nciss_platform.errors import NotAllowed, ServiceError
 from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
 from nciss_platform.incidents import services as incidents
@@ -229,7 +228,7 @@ def _ingest_batch(
         changes = {name: after[name] - before[name] for name in _BATCH_COUNTS}
         changes["incidents"] = touched
         record(actor, "feeds.ingested", None, changes, object_type="feed", object_id=source[:64])
-        schedule_correlation()  # campaigns: absorbed events may bring indicators other organisations share
+        incidents.correlate_later()  # campaigns: absorbed events may bring indicators other organisations share
 
 
 def _dead_letter(rejected: Rejected, now: dt.datetime) -> DeadLetter:

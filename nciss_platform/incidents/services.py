@@ -88,8 +88,8 @@ def batch_of_changes() -> Iterator[None]:
         _batch.reset(token)
 
 
-def _schedule_correlation() -> None:
-    """Ask for a correlation run (campaigns), once per batch of changes."""
+def correlate_later() -> None:
+    """Ask for a correlation run (campaigns): at once, or once at the end of a batch of changes."""
     state = _batch.get()
     if state is None:
         schedule_correlation()
@@ -289,7 +289,7 @@ def report_incidents(*, actor: User, reports: Sequence[NewReport]) -> list[Incid
                 incident,
                 {"reference": incident.reference, "facts": incident.facts, "tlp": incident.tlp},
             )
-        _schedule_correlation()  # campaigns: a durable job, committed with the reports
+        correlate_later()  # campaigns: a durable job, committed with the reports
     assess_incidents(incidents=created, actor=actor, reported=True)
     return created
 
@@ -535,7 +535,7 @@ def update_facts(*, incident: Incident, actor: User, changes: dict[str, Any], no
         incident.save(update_fields=["facts", "classification", "sector", "occurred_at", "detected_at", "updated_at"])
         _entry(incident, TimelineEntry.Kind.FACTS, actor, note, changes=diff)
         record(actor, "incident.facts_changed", incident, {"changes": diff})
-        _schedule_correlation()  # campaigns: its classification, sector or impact may have changed
+        correlate_later()  # campaigns: its classification, sector or impact may have changed
     assess_incident(incident=incident, actor=actor)
     return incident
 
