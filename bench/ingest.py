@@ -17,8 +17,9 @@
    delivering again the events it sent last, with a new ``time.observation``), about one event in
    fifteen; one line in two thousand is not valid. Written as JSON Lines, streaming, with ``raw``.
 2. **nciss**: ``nciss ingest --quiet`` processes on the file (one worker) or on shards of it (one
-   per worker, events split by the organisation the generator aimed them at, mostly the one
-   they are attributed to, so that workers seldom share a group), each in a fresh database made from a migrated template holding the constituency:
+   per worker, events split by the organisation they are attributed to, as a deployment that
+   partitions its feeds by organisation would: workers never share an aggregation group), each in
+   a fresh database made from a migrated template holding the constituency:
    PostgreSQL ``nciss_bench_ingest`` (on ``--postgres``, dropped afterwards), and SQLite in a
    temporary folder. Events per second is all events over the wall time from starting the
    workers to the last one's end (Django start-up included); peak memory is each worker's
@@ -54,6 +55,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+
+from nciss.constituency import Constituency
 
 ROOT = Path(__file__).resolve().parent.parent
 NCISS = ROOT / ".venv" / "bin" / "nciss"
@@ -342,17 +345,31 @@ class Generator:
         return target, event
 
 
-def write_events(path: Path, gen: Generator, count: int, shards: list[int]) -> dict[int, list[Path]]:
-    """Write the events to ``path`` and, for each shard count, to that many shard files split by organisation."""
+def write_events(
+    path: Path, gen: Generator, count: int, shards: list[int], organisations: list[Organisation]
+) -> dict[int, list[Path]]:
+    """Write the events to ``path`` and, for each shard count, to that many shard files split by the
+    organisation each event is attributed to (``nciss.constituency``, as ``nciss ingest`` does); the
+    events no organisation owns, and broken lines, spread evenly."""
     split = {n: [path.with_name(f"{path.stem}.{n}-{i}.jsonl") for i in range(n)] for n in shards if n > 1}
     outputs: dict[int, list[IO[bytes]]] = {n: [p.open("wb") for p in files] for n, files in split.items()}
+    owners = Constituency.build(
+        (index, kind, value) for index, org in enumerate(organisations) for kind, value in org.assets()
+    )
     spread = 0
     with path.open("wb") as whole:
-        for target, line in gen.lines(count):
+        for _, line in gen.lines(count):
             whole.write(line + b"\n")
-            spread += 1
+            if not outputs:
+                continue
+            try:
+                owner = owners.attribute(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                owner = None
+            if owner is None:
+                spread += 1
             for n, files in outputs.items():
-                files[(target if target >= 0 else spread) % n].write(line + b"\n")
+                files[(owner if owner is not None else spread) % n].write(line + b"\n")
     for files in outputs.values():
         for file in files:
             file.close()
@@ -550,11 +567,11 @@ def main() -> int:
     try:
         path = folder / "events.jsonl"
         started = time.perf_counter()
-        shards = write_events(path, Generator(organisations, args.days, rng), args.events, workers)
+        shards = write_events(path, Generator(organisations, args.days, rng), args.events, workers, organisations)
         small = folder / "tenth.jsonl"
         if not args.skip_memory and not args.sqlite_only:
             write_events(
-                small, Generator(organisations, args.days, random.Random(args.seed + 1)), args.events // 10, []
+                small, Generator(organisations, args.days, random.Random(args.seed + 1)), args.events // 10, [], []
             )
         size = path.stat().st_size
         print(

@@ -118,7 +118,7 @@ def _write(
 
 def _preparers(fields: Sequence[models.Field[Any, Any]]) -> list[Callable[[Any], Any]]:
     """For each field, what turns a Python value into its database value (``get_db_prep_save``),
-    skipped for text, integer, boolean and foreign key fields (and aware date-times on
+    skipped for text, integer, boolean, bytes and foreign key fields (and aware date-times on
     PostgreSQL), whose values the drivers take as they are: thousands of calls per batch saved."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy, which would be looked up at every call
     plain: tuple[type[models.Field[Any, Any]], ...] = (
@@ -126,6 +126,7 @@ def _preparers(fields: Sequence[models.Field[Any, Any]]) -> list[Callable[[Any],
         models.TextField,
         models.IntegerField,
         models.BooleanField,
+        models.BinaryField,
     )
     if db.vendor == "postgresql":  # psycopg takes aware datetimes as they are
         plain += (models.DateTimeField,)

@@ -104,7 +104,7 @@ class IngestSummary:
 class _Group:
     """The new events of one (organisation, classification, window) in one batch."""
 
-    digests: list[str] = field(default_factory=list)
+    digests: list[bytes] = field(default_factory=list)
     first: dt.datetime | None = None
     last: dt.datetime | None = None
     feeds: Counter[str] = field(default_factory=Counter)
@@ -112,7 +112,7 @@ class _Group:
     tlp: str | None = None
     room: int = MAX_OBSERVABLES  # observables the incident may still take
 
-    def add(self, digest: str, event: dict[str, Any], moment: dt.datetime) -> None:
+    def add(self, digest: bytes, event: dict[str, Any], moment: dt.datetime) -> None:
         self.digests.append(digest)
         self.first = moment if self.first is None or moment < self.first else self.first
         self.last = moment if self.last is None or moment > self.last else self.last
@@ -168,9 +168,10 @@ def may_ingest(user: User) -> bool:
 def _lock_groups(keys: Iterable[tuple[int, str, int]]) -> None:
     """On PostgreSQL, hold a transaction lock per (organisation, classification, window), taken in order.
 
-    Concurrent workers then never both open the incident of one group, nor both count an event
-    delivered twice: the second waits for the first to commit, and its ``_seen`` query after the
-    lock sees the first one's digests. SQLite has one writer at a time anyway.
+    Concurrent workers then never both open the incident of one group, nor read a group's row
+    while the other changes it: the second waits for the first to commit. (An event delivered to
+    both is counted once by the digests' primary key, ``_remember``.) SQLite has one writer at a
+    time anyway.
     """
     if connection.vendor != "postgresql":
         return
@@ -198,7 +199,7 @@ def _ingest_batch(
     now = clock.now()
     owners = constituency()
     letters: list[DeadLetter] = []
-    fresh: dict[str, tuple[tuple[int, str, int], dict[str, Any]]] = {}
+    fresh: dict[bytes, tuple[tuple[int, str, int], dict[str, Any]]] = {}
     before = summary.counts()
     for item in chunk:
         summary.read += 1
@@ -211,7 +212,7 @@ def _ingest_batch(
             summary.unattributed += 1
             continue
         summary.attributed += 1
-        digest = intelmq.dedup_key(item).hex()
+        digest = intelmq.dedup_key(item)
         if digest in fresh:
             summary.duplicates += 1
             continue
@@ -219,11 +220,11 @@ def _ingest_batch(
         fresh[digest] = ((owner, intelmq.rsit_classification(item), start), item)
     with transaction.atomic(), incidents.batch_of_changes():  # the audit chain's head is locked at the end
         _lock_groups(key for key, _ in fresh.values())
-        seen = _seen(list(fresh))
-        summary.duplicates += len(seen)
-        new = [(digest, key, event) for digest, (key, event) in fresh.items() if digest not in seen]
-        touched = _absorb(new, actor, now, summary) if new else 0
+        unseen = _remember(list(fresh), now)
+        summary.duplicates += len(fresh) - len(unseen)
+        new = [(digest, key, event) for digest, (key, event) in fresh.items() if digest in unseen]
         DeadLetter.objects.bulk_create(letters)
+        touched = _absorb(new, actor, now, summary) if new else 0
         after = summary.counts()
         changes = {name: after[name] - before[name] for name in _BATCH_COUNTS}
         changes["incidents"] = touched
@@ -243,33 +244,45 @@ def _dead_letter(rejected: Rejected, now: dt.datetime) -> DeadLetter:
     )
 
 
-def _seen(digests: list[str]) -> set[str]:
-    return {digest for (digest,) in select_matching(SeenEvent, ["digest"], [(d,) for d in digests], ["digest"])}
+def _remember(digests: list[bytes], now: dt.datetime) -> set[bytes]:
+    """Record the digests as seen; those not seen before (a concurrent worker's uncommitted ones
+    wait for its commit, so an event delivered to two workers counts once)."""
+    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_value(now, connection)
+    return set(insert_rows(SeenEvent, ("digest", "first_seen"), [(digest, stamp) for digest in digests], "digest"))
 
 
 def _absorb(
-    new: list[tuple[str, tuple[int, str, int], dict[str, Any]]], actor: User, now: dt.datetime, summary: IngestSummary
+    new: list[tuple[bytes, tuple[int, str, int], dict[str, Any]]], actor: User, now: dt.datetime, summary: IngestSummary
 ) -> int:
-    """Give the new events to their feed incidents, opening incidents where needed; returns how many."""
-    keys = {key for _, key, _ in new}
-    held, open_since = _held(keys)
-    absorbing = {key for key, row in held.items() if row.incident_id in open_since}  # the others open an incident
+    """Give the new events to their feed incidents, opening incidents where needed; returns how many.
+
+    The groups whose incident is open are written first and the openings last: opening takes
+    the year's reference counter, which stays locked until the batch commits.
+    """
+    held, open_since = _held({key for _, key, _ in new})
     groups: dict[tuple[int, str, int], _Group] = {}
     for digest, key, event in new:
         group = groups.get(key)
         if group is None:
-            room = MAX_OBSERVABLES - held[key].observables if key in absorbing else MAX_OBSERVABLES
+            row = held.get(key)
+            room = MAX_OBSERVABLES - row.observables if row and row.incident_id in open_since else MAX_OBSERVABLES
             group = groups[key] = _Group(room=room)
         group.add(digest, event, _event_time(event))
+    absorbing = {key: group for key, group in groups.items() if key in held and held[key].incident_id in open_since}
+    for key, group in absorbing.items():
+        row = held[key]
+        assert group.first is not None
+        _move_occurred_at(row.incident_id, open_since[row.incident_id], group.first, actor)
+        summary.updated.add(row.incident_id)
+    _write_groups(held, absorbing, now, created=[])
+
     openings = {key: group for key, group in sorted(groups.items()) if key not in absorbing}
     organisations = Organisation.objects.in_bulk({organisation for organisation, _, _ in openings})
     opened = incidents.report_incidents(
         actor=actor, reports=[_feed_report(key, group, organisations[key[0]]) for key, group in openings.items()]
     )
     created: list[FeedIncident] = []
-    changed: list[FeedIncident] = []
     for (key, group), incident in zip(openings.items(), opened, strict=True):
-        assert group.first is not None and group.last is not None
         summary.opened.add(incident.pk)
         row = held.get(key)
         if row is None:
@@ -277,34 +290,38 @@ def _absorb(
                 organisation_id=key[0], classification=key[1], window_start=dt.datetime.fromtimestamp(key[2], dt.UTC)
             )
             created.append(row)
-        else:
-            changed.append(row)
+        assert group.first is not None and group.last is not None
         row.incident, row.events, row.observables, row.feeds = incident, 0, 0, {}
         row.first_event_at, row.last_event_at = group.first, group.last
-    seen_rows: list[tuple[str, str, int]] = []
-    observables: list[tuple[int, str, str, str]] = []
-    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_value(now, connection)
-    for key, group in groups.items():
+    _write_groups(held, openings, now, created)
+    return len(groups)
+
+
+def _write_groups(
+    held: dict[tuple[int, str, int], FeedIncident],
+    groups: dict[tuple[int, str, int], _Group],
+    now: dt.datetime,
+    created: list[FeedIncident],
+) -> None:
+    """Add the groups' events to their feed incident rows (``created``: those still to insert) and
+    their observables to the incidents (those an incident holds already skipped, and not counted)."""
+    rows = [held[key] for key in groups]
+    observables = [
+        (held[key].incident_id, kind, value, comment)
+        for key, group in groups.items()
+        for (kind, value), comment in group.observables.items()
+    ]
+    added = Counter(insert_rows(Observable, ("incident", "type", "value", "comment"), observables, "incident"))
+    for row, group in zip(rows, groups.values(), strict=True):
         assert group.first is not None and group.last is not None
-        row = held[key]
-        if key not in openings:
-            _move_occurred_at(row.incident_id, open_since[row.incident_id], group.first, actor)
-            summary.updated.add(row.incident_id)
-            changed.append(row)
         row.events += len(group.digests)
+        row.observables += added[row.incident_id]
         row.feeds = dict(Counter(row.feeds) + group.feeds)
         row.first_event_at, row.last_event_at = min(row.first_event_at, group.first), max(row.last_event_at, group.last)
         row.updated_at = now
-        seen_rows += [(digest, stamp, row.incident_id) for digest in group.digests]
-        observables += [(row.incident_id, kind, value, comment) for (kind, value), comment in group.observables.items()]
-    insert_rows(SeenEvent, ("digest", "first_seen", "incident"), seen_rows)
-    if observables:  # those the incidents hold already are skipped, and not counted
-        added = Counter(insert_rows(Observable, ("incident", "type", "value", "comment"), observables, "incident"))
-        for row in created + changed:
-            row.observables += added[row.incident_id]
     create_objects(created)
-    update_rows(changed, _ROW_FIELDS)
-    return len(groups)
+    new = set(map(id, created))
+    update_rows([row for row in rows if id(row) not in new], _ROW_FIELDS)
 
 
 def _held(

@@ -41,8 +41,8 @@ class Incident(models.Model):
     reference = models.CharField(max_length=32, unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    reporting_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="reported_incidents"
+    reporting_organisation = models.ForeignKey(  # indexed by incident_reporter_org, which leads with it
+        Organisation, on_delete=models.PROTECT, related_name="reported_incidents", db_index=False
     )
     affected_organisations = models.ManyToManyField(Organisation, related_name="affected_by", blank=True)
     classification = models.CharField(max_length=80, blank=True)
@@ -103,7 +103,8 @@ class Incident(models.Model):
 class Assessment(models.Model):
     """An immutable snapshot: the facts, the scale and version, the result, who and when."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assessments")
+    # indexed by assessment_incident, which leads with it
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assessments", db_index=False)
     scale_id = models.CharField(max_length=100)
     scale_version = models.CharField(max_length=50)
     facts = models.JSONField()
@@ -154,7 +155,8 @@ class TimelineEntry(models.Model):
 class Observable(models.Model):
     """An indicator or artefact of an incident (an address, a domain, a hash), typed as STIX observables."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="observables")
+    # indexed by observable_unique_per_incident, which leads with it
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="observables", db_index=False)
     type = models.CharField(max_length=40)
     value = models.CharField(max_length=2048)
     comment = models.CharField(max_length=500, blank=True)

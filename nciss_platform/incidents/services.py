@@ -242,47 +242,69 @@ def report_incidents(*, actor: User, reports: Sequence[NewReport]) -> list[Incid
             errors += [(prefix + path, reason) for path, reason in e.errors]
     if errors:
         raise ServiceError(errors)
+    scale = national_scale()
     now = clock.now()
-    with transaction.atomic():
-        created = create_objects(
-            [
-                Incident(
-                    reference=reference,
-                    title=item.report.title.strip(),
-                    description=item.report.description,
-                    reporting_organisation=item.organisation,
-                    classification=item.facts.get("classification", ""),
-                    facts=item.facts,
-                    tlp=item.report.tlp,
-                    pap=item.report.pap,
-                    reporter_may_be_named=item.report.reporter_may_be_named,
-                    created_by=actor,
-                    sector=item.facts.get("sector", ""),
-                    occurred_at=item.occurred_at,
-                    detected_at=item.detected_at or now,
-                    reported_at=now,
-                )
-                for reference, item in zip(_next_references(now, len(checked)), checked, strict=True)
-            ]
+    created = [
+        Incident(
+            title=item.report.title.strip(),
+            description=item.report.description,
+            reporting_organisation=item.organisation,
+            classification=item.facts.get("classification", ""),
+            facts=item.facts,
+            tlp=item.report.tlp,
+            pap=item.report.pap,
+            reporter_may_be_named=item.report.reporter_may_be_named,
+            created_by=actor,
+            sector=item.facts.get("sector", ""),
+            occurred_at=item.occurred_at,
+            detected_at=item.detected_at or now,
+            reported_at=now,
         )
+        for item in checked
+    ]
+    # assessed before they are stored, so that each is written once, and the year's reference
+    # counter (locked until the transaction ends) is taken after the engine's work, not before
+    try:
+        results = _assessed(created, scale, now, pauses={})
+    except Exception:
+        for incident in created:  # kept unassessed, as any report is: assess_incident tries again
+            incident.level, incident.score, incident.reachable_max, incident.due_at = 0, None, 0, None
+        _store_reports(actor, checked, created, now)
+        raise
+    with transaction.atomic():
+        _store_reports(actor, checked, created, now)
+        _keep_assessments(created, results, [None] * len(created), scale, actor, note="", now=now)
+    return created
+
+
+def _store_reports(actor: User, checked: Sequence[_Checked], incidents: Sequence[Incident], now: dt.datetime) -> None:
+    """Give the new incidents their references and store them, with their organisations, recipients,
+    "reported" timeline entries and audit events."""
+    with transaction.atomic():
+        for incident, reference in zip(incidents, _next_references(now, len(incidents)), strict=True):
+            incident.reference = reference
+        create_objects(incidents)
         affected = Incident.affected_organisations.through
         red = Incident.red_recipients.through
         affected.objects.bulk_create(
             affected(incident_id=incident.pk, organisation_id=organisation.pk)
-            for incident, item in zip(created, checked, strict=True)
+            for incident, item in zip(incidents, checked, strict=True)
             if item.affected or item.report.entity_from_profile
             for organisation in dict.fromkeys(item.affected or [item.organisation])
         )
         red.objects.bulk_create(
             red(incident_id=incident.pk, user_id=user.pk)
-            for incident, item in zip(created, checked, strict=True)
+            for incident, item in zip(incidents, checked, strict=True)
             if item.report.tlp == TLP.RED
             for user in dict.fromkeys([actor, *item.report.red_recipients])
         )
         create_objects(
-            [_timeline_row(incident, TimelineEntry.Kind.REPORTED, actor, incident.description) for incident in created]
+            [
+                _timeline_row(incident, TimelineEntry.Kind.REPORTED, actor, incident.description)
+                for incident in incidents
+            ]
         )
-        for incident in created:
+        for incident in incidents:
             record(
                 actor,
                 "incident.reported",
@@ -290,8 +312,6 @@ def report_incidents(*, actor: User, reports: Sequence[NewReport]) -> list[Incid
                 {"reference": incident.reference, "facts": incident.facts, "tlp": incident.tlp},
             )
         correlate_later()  # campaigns: a durable job, committed with the reports
-    assess_incidents(incidents=created, actor=actor, reported=True)
-    return created
 
 
 def _checked_report(actor: User, report: NewReport) -> _Checked:
@@ -330,81 +350,95 @@ def _time_or_error(value: Any, field: str, errors: list[tuple[str, str]]) -> dt.
 # ---------------------------------------------------------------- assessing
 
 
-def assess_incident(*, incident: Incident, actor: User | None, note: str = "", reported: bool = False) -> Assessment:
+def assess_incident(*, incident: Incident, actor: User | None, note: str = "") -> Assessment:
     """Assess the incident's facts on the national scale and keep the snapshot (``assess_incidents`` of one)."""
-    return assess_incidents(incidents=[incident], actor=actor, note=note, reported=reported)[0]
+    return assess_incidents(incidents=[incident], actor=actor, note=note)[0]
 
 
-def assess_incidents(
-    *, incidents: Sequence[Incident], actor: User | None, note: str = "", reported: bool = False
-) -> list[Assessment]:
+def assess_incidents(*, incidents: Sequence[Incident], actor: User | None, note: str = "") -> list[Assessment]:
     """Assess each incident's facts on the national scale and keep the snapshots, in few queries.
 
     Each gets its assessment, new level and response target, a timeline entry, an audit event and
-    the notifications its routing rules call for. ``reported``: the incidents were reported just
-    now (``report_incidents``), so they have no earlier assessment nor clock pause to look up.
+    the notifications its routing rules call for (``report_incidents`` does the same for new ones).
     """
     if not incidents:
         return []
     scale = national_scale()
-    results = [nciss.assess(scale, incident.facts) for incident in incidents]
     now = clock.now()
     with transaction.atomic():
         ids = [incident.pk for incident in incidents]
-        assessed = (
-            set()
-            if reported
-            else set(Assessment.objects.filter(incident__in=ids).values_list("incident_id", flat=True))
-        )
-        pauses = {} if reported else _pauses_of(ids)
+        assessed = set(Assessment.objects.filter(incident__in=ids).values_list("incident_id", flat=True))
         previous = [incident.level if incident.pk in assessed else None for incident in incidents]
-        assessments = create_objects(
-            [
-                Assessment(
-                    incident=incident,
-                    scale_id=scale.id,
-                    scale_version=scale.version,
-                    facts=incident.facts,
-                    result=result.to_dict(),
-                    level=result.rank,
-                    score=result.score,
-                    created_by=actor,
-                    created_at=now,
-                )
-                for incident, result in zip(incidents, results, strict=True)
-            ]
-        )
-        for incident, result in zip(incidents, results, strict=True):
-            incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
-            incident.due_at = _due_at(incident, scale, pauses=pauses.get(incident.pk, []))
-            incident.updated_at = now
+        results = _assessed(incidents, scale, now, pauses=_pauses_of(ids))
         update_rows(incidents, ["level", "score", "reachable_max", "due_at", "updated_at"])
-        create_objects(
-            [
-                _timeline_row(
-                    incident,
-                    TimelineEntry.Kind.ASSESSMENT,
-                    actor,
-                    note,
-                    level=incident.level,
-                    previous=before,
-                    score=incident.score,
-                    scale=scale.id,
-                    version=scale.version,
-                )
-                for incident, before in zip(incidents, previous, strict=True)
-            ]
-        )
-        rules = notifications.active_rules()
-        for incident, assessment, before in zip(incidents, assessments, previous, strict=True):
-            record(
-                actor,
-                "incident.assessed",
-                incident,
-                {"level": incident.level, "previous": before, "scale": scale.id, "version": scale.version},
+        return _keep_assessments(incidents, results, previous, scale, actor, note=note, now=now)
+
+
+def _assessed(
+    incidents: Sequence[Incident], scale: nciss.Scale, now: dt.datetime, pauses: dict[int, list[Pause]]
+) -> list[nciss.Assessment]:
+    """Assess each incident's facts on ``scale`` and set its level, score, reachable maximum and due time."""
+    results = [nciss.assess(scale, incident.facts) for incident in incidents]
+    for incident, result in zip(incidents, results, strict=True):
+        incident.level, incident.score, incident.reachable_max = result.rank, result.score, result.reachable_max
+        incident.due_at = _due_at(incident, scale, pauses=pauses.get(incident.pk, []))
+        incident.updated_at = now
+    return results
+
+
+def _keep_assessments(
+    incidents: Sequence[Incident],
+    results: Sequence[nciss.Assessment],
+    previous: Sequence[int | None],
+    scale: nciss.Scale,
+    actor: User | None,
+    note: str,
+    now: dt.datetime,
+) -> list[Assessment]:
+    """Store the incidents' assessments (``previous``: each one's level before, None for a first), with
+    their timeline entries, audit events and the notifications their routing rules call for."""
+    assessments = create_objects(
+        [
+            Assessment(
+                incident=incident,
+                scale_id=scale.id,
+                scale_version=scale.version,
+                facts=incident.facts,
+                result=result.to_dict(),
+                level=result.rank,
+                score=result.score,
+                created_by=actor,
+                created_at=now,
             )
-            # in the assessment's transaction: the notifications exist exactly when the assessment does
-            notifications.route_assessment(incident=incident, assessment=assessment, previous=before, rules=rules)
+            for incident, result in zip(incidents, results, strict=True)
+        ]
+    )
+    create_objects(
+        [
+            _timeline_row(
+                incident,
+                TimelineEntry.Kind.ASSESSMENT,
+                actor,
+                note,
+                level=incident.level,
+                previous=before,
+                score=incident.score,
+                scale=scale.id,
+                version=scale.version,
+            )
+            for incident, before in zip(incidents, previous, strict=True)
+        ]
+    )
+    rules = notifications.active_rules()
+    for incident, assessment, before in zip(incidents, assessments, previous, strict=True):
+        record(
+            actor,
+            "incident.assessed",
+            incident,
+            {"level": incident.level, "previous": before, "scale": scale.id, "version": scale.version},
+        )
+        # in the assessment's transaction: the notifications exist exactly when the assessment does
+        notifications.route_assessment(incident=incident, assessment=assessment, previous=before, rules=rules)
     return assessments
 
 

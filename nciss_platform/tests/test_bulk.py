@@ -81,19 +81,27 @@ def test_update_rows_writes_only_the_fields_named_of_the_objects_given(incidents
 def test_insert_rows_skips_the_rows_a_unique_constraint_holds_and_says_which_it_inserted(
     incidents: list[Incident],
 ) -> None:
-    SeenEvent.objects.create(digest="a" * 32, first_seen=T0, incident=incidents[0])
-    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_save(T0, connection)
+    first, second = incidents
+    Observable.objects.create(incident=first, type="ipv4-addr", value="192.0.2.1", comment="first")
     inserted = insert_rows(
-        SeenEvent,
-        ["digest", "first_seen", "incident"],
-        [("a" * 32, stamp, incidents[1].pk), ("b" * 32, stamp, incidents[1].pk)],
-        returning="digest",
+        Observable,
+        ["incident", "type", "value", "comment"],
+        [(first.pk, "ipv4-addr", "192.0.2.1", "again"), (second.pk, "ipv4-addr", "192.0.2.1", "second")],
+        returning="incident",
     )
-    assert inserted == ["b" * 32]
-    assert dict(SeenEvent.objects.values_list("digest", "incident")) == {
-        "a" * 32: incidents[0].pk,
-        "b" * 32: incidents[1].pk,
-    }
+    assert inserted == [second.pk]
+    assert sorted(Observable.objects.values_list("incident", "comment")) == [(first.pk, "first"), (second.pk, "second")]
+
+
+def test_bytes_go_in_and_come_back_as_they_are(db: None) -> None:
+    digests = [bytes(16), b"\xff" * 16, bytes(range(16)), b"'\\\"x" + bytes(12)]
+    stamp = SeenEvent._meta.get_field("first_seen").get_db_prep_save(T0, connection)
+    assert (
+        insert_rows(SeenEvent, ["digest", "first_seen"], [(d, stamp) for d in digests], returning="digest") == digests
+    )
+    assert insert_rows(SeenEvent, ["digest", "first_seen"], [(digests[0], stamp)], returning="digest") == []
+    found = select_matching(SeenEvent, ["digest"], [(digests[1],), (b"\x01" * 16,), (digests[3],)], ["digest"])
+    assert sorted(bytes(d) for (d,) in found) == sorted([digests[1], digests[3]])
 
 
 def test_select_matching_matches_whole_keys_not_each_column_alone(incidents: list[Incident]) -> None:

@@ -1,0 +1,52 @@
+"""Seen events keep only their digest, as 16 bytes; foreign keys that a composite index leads with lose their own index."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def digests_to_bytes(apps, schema_editor):
+    """The digests were stored as hex text: the same 16 bytes, as bytes."""
+    model = apps.get_model("feeds", "SeenEvent")
+    table = schema_editor.quote_name(model._meta.db_table)
+    if schema_editor.connection.vendor == "postgresql":
+        like = schema_editor._create_index_name(model._meta.db_table, ["digest"], suffix="_like")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(like)}")
+        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN digest TYPE bytea USING decode(digest, 'hex')")
+        return
+    with schema_editor.connection.cursor() as cursor:  # SQLite keeps bytes in any column: rewrite the values
+        cursor.execute(f"SELECT digest FROM {table}")
+        rows = [(bytes.fromhex(digest), digest) for (digest,) in cursor.fetchall() if isinstance(digest, str)]
+        cursor.executemany(f"UPDATE {table} SET digest = %s WHERE digest = %s", rows)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0005_scale_owner_role"),
+        ("feeds", "0002_feedbatch"),
+    ]
+
+    operations = [
+        migrations.RemoveField(model_name="seenevent", name="incident"),
+        migrations.AlterField(
+            model_name="feedincident",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="feed_incidents",
+                to="accounts.organisation",
+            ),
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="seenevent",
+                    name="digest",
+                    field=models.BinaryField(
+                        help_text="nciss.interop.intelmq.dedup_key", max_length=16, primary_key=True, serialize=False
+                    ),
+                )
+            ],
+            database_operations=[migrations.RunPython(digests_to_bytes)],
+        ),
+    ]
