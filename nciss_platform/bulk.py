@@ -72,25 +72,42 @@ def update_rows(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
 def select_matching(
     model: type[models.Model], columns: Sequence[str], keys: Sequence[Sequence[Any]], selected: Sequence[str]
 ) -> list[tuple[Any, ...]]:
-    """The ``selected`` fields of the rows whose ``columns`` equal one of the ``keys`` (Python
-    values): an exact match on several columns at once, as ``field__in`` cannot say."""
+    """The ``selected`` fields (Python values, as ``values_list`` gives them) of the rows whose
+    ``columns`` equal one of the ``keys`` (Python values): an exact match on several columns at
+    once, as ``field__in`` cannot say."""
     meta = model._meta
     fields = [meta.get_field(column) for column in columns]
     prepare = _preparers(fields)
     rows = [[p(value) for p, value in zip(prepare, key, strict=True)] for key in keys]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    wanted = ", ".join(f"{table}.{quote(meta.get_field(name).column)}" for name in selected)
+    wanted = [meta.get_field(name) for name in selected]
+    columns_wanted = ", ".join(f"{table}.{quote(field.column)}" for field in wanted)
     joined = " AND ".join(f"{table}.{quote(field.column)} = v.c{i}" for i, field in enumerate(fields))
     found: list[tuple[Any, ...]] = []
     for source, params in _sources(fields, rows):
-        found += [
-            tuple(row)
-            for row in _execute(
-                f"WITH v AS ({source}) SELECT {wanted} FROM {table} JOIN v ON {joined}", params, fetch=True
-            )
-        ]
-    return found
+        found += _execute(f"WITH v AS ({source}) SELECT {columns_wanted} FROM {table} JOIN v ON {joined}", params, True)
+    return _converted(model, wanted, found)
+
+
+def _converted(model: type[models.Model], fields: Sequence[Any], rows: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows' database values as Python values, by the converters Django's queries apply."""
+    conversions = []
+    for i, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            conversions.append((i, column, converters))
+    if not conversions:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, column, converters in conversions:
+            for convert in converters:
+                values[i] = convert(values[i], column, connection)
+        converted.append(tuple(values))
+    return converted
 
 
 def _write(

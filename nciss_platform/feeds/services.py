@@ -331,25 +331,21 @@ def _held(
 
     No row lock: the groups' transaction locks (``_lock_groups``) keep other workers away.
     """
-    matching = select_matching(
+    found = select_matching(
         FeedIncident,
         ["organisation", "classification", "window_start"],
         [
             (organisation, classification, dt.datetime.fromtimestamp(start, dt.UTC))
             for organisation, classification, start in keys
         ],
-        ["id"],
+        _HELD_FIELDS,
     )
-    rows = FeedIncident.objects.filter(pk__in=[pk for (pk,) in matching]).values_list(
-        *_HELD_FIELDS, "incident__status", "incident__occurred_at"
-    )
+    states = select_matching(Incident, ["id"], [(values[4],) for values in found], ["id", "status", "occurred_at"])
+    open_since = {pk: occurred_at for pk, status, occurred_at in states if status in OPEN_STATUSES}
     held: dict[tuple[int, str, int], FeedIncident] = {}
-    open_since: dict[int, dt.datetime | None] = {}
-    for *values, status, occurred_at in rows:
-        row = FeedIncident(**dict(zip(_HELD_FIELDS, values, strict=True)))
+    for values in found:
+        row = FeedIncident.from_db(connection.alias, _HELD_FIELDS, values)  # as a query makes them (no kwargs)
         held[row.organisation_id, row.classification, int(row.window_start.timestamp())] = row
-        if status in OPEN_STATUSES:
-            open_since[row.incident_id] = occurred_at
     return held, open_since
 
 

@@ -116,3 +116,12 @@ def test_select_matching_matches_whole_keys_not_each_column_alone(incidents: lis
     found = select_matching(Observable, ["incident", "type", "value"], keys, ["incident", "value"])
     assert found == [(second.pk, "192.0.2.2")]
     assert select_matching(Observable, ["incident"], [], ["id"]) == []
+
+
+def test_select_matching_gives_python_values_as_values_list_does(incidents: list[Incident]) -> None:
+    first, _ = incidents
+    first.facts = {"classification": "fraud:phishing", "note": 'a "quoted" word'}
+    first.save()
+    found = select_matching(Incident, ["reference"], [(first.reference,)], ["id", "facts", "reported_at", "due_at"])
+    assert found == list(Incident.objects.filter(pk=first.pk).values_list("id", "facts", "reported_at", "due_at"))
+    assert found == [(first.pk, first.facts, T0, None)]

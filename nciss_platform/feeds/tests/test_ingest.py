@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 from pathlib import Path
 from typing import Any
@@ -174,12 +175,14 @@ def test_it_ingests_files_from_the_command_and_prints_the_summary(owned: None, a
         tmp_path / "drones.jsonl", [event("192.0.2.1"), event("203.0.113.1"), event("192.0.2.1"), b"oops"]
     )
     out = io.StringIO()
+    thresholds = gc.get_threshold()
     with clock.frozen(NOW):
         call_command("ingest", str(feed), "--user", "analyst", "--quiet", stdout=out)
     assert out.getvalue().strip() == (
         "4 events read: 2 attributed (1 duplicates), 1 outside the constituency, 1 rejected (kept as dead letters); "
         "incidents: 1 opened, 0 updated"
     )
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, 0)  # the collector's tuning is undone
 
 
 @pytest.mark.django_db
