@@ -199,7 +199,7 @@ def _ingest_batch(
     now = clock.now()
     owners = constituency()
     letters: list[DeadLetter] = []
-    fresh: dict[bytes, tuple[tuple[int, str, int], dict[str, Any]]] = {}
+    fresh: dict[bytes, tuple[tuple[int, str, int], dict[str, Any], dt.datetime]] = {}
     before = summary.counts()
     for item in chunk:
         summary.read += 1
@@ -216,13 +216,14 @@ def _ingest_batch(
         if digest in fresh:
             summary.duplicates += 1
             continue
-        start = int(_event_time(item).timestamp()) // seconds * seconds
-        fresh[digest] = ((owner, intelmq.rsit_classification(item), start), item)
+        moment = _event_time(item)
+        start = int(moment.timestamp()) // seconds * seconds
+        fresh[digest] = ((owner, intelmq.rsit_classification(item), start), item, moment)
     with transaction.atomic(), incidents.batch_of_changes():  # the audit chain's head is locked at the end
-        _lock_groups(key for key, _ in fresh.values())
+        _lock_groups(key for key, _, _ in fresh.values())
         unseen = _remember(list(fresh), now)
         summary.duplicates += len(fresh) - len(unseen)
-        new = [(digest, key, event) for digest, (key, event) in fresh.items() if digest in unseen]
+        new = [(digest, key, event, moment) for digest, (key, event, moment) in fresh.items() if digest in unseen]
         DeadLetter.objects.bulk_create(letters)
         touched = _absorb(new, actor, now, summary) if new else 0
         after = summary.counts()
@@ -252,22 +253,25 @@ def _remember(digests: list[bytes], now: dt.datetime) -> set[bytes]:
 
 
 def _absorb(
-    new: list[tuple[bytes, tuple[int, str, int], dict[str, Any]]], actor: User, now: dt.datetime, summary: IngestSummary
+    new: list[tuple[bytes, tuple[int, str, int], dict[str, Any], dt.datetime]],
+    actor: User,
+    now: dt.datetime,
+    summary: IngestSummary,
 ) -> int:
     """Give the new events to their feed incidents, opening incidents where needed; returns how many.
 
     The groups whose incident is open are written first and the openings last: opening takes
     the year's reference counter, which stays locked until the batch commits.
     """
-    held, open_since = _held({key for _, key, _ in new})
+    held, open_since = _held({key for _, key, _, _ in new})
     groups: dict[tuple[int, str, int], _Group] = {}
-    for digest, key, event in new:
+    for digest, key, event, moment in new:
         group = groups.get(key)
         if group is None:
             row = held.get(key)
             room = MAX_OBSERVABLES - row.observables if row and row.incident_id in open_since else MAX_OBSERVABLES
             group = groups[key] = _Group(room=room)
-        group.add(digest, event, _event_time(event))
+        group.add(digest, event, moment)
     absorbing = {key: group for key, group in groups.items() if key in held and held[key].incident_id in open_since}
     for key, group in absorbing.items():
         row = held[key]
@@ -340,12 +344,10 @@ def _held(
         ],
         _HELD_FIELDS,
     )
-    states = select_matching(Incident, ["id"], [(values[4],) for values in found], ["id", "status", "occurred_at"])
+    rows = [FeedIncident.from_db(connection.alias, _HELD_FIELDS, values) for values in found]  # as a query would
+    states = select_matching(Incident, ["id"], [(row.incident_id,) for row in rows], ["id", "status", "occurred_at"])
     open_since = {pk: occurred_at for pk, status, occurred_at in states if status in OPEN_STATUSES}
-    held: dict[tuple[int, str, int], FeedIncident] = {}
-    for values in found:
-        row = FeedIncident.from_db(connection.alias, _HELD_FIELDS, values)  # as a query makes them (no kwargs)
-        held[row.organisation_id, row.classification, int(row.window_start.timestamp())] = row
+    held = {(row.organisation_id, row.classification, int(row.window_start.timestamp())): row for row in rows}
     return held, open_since
 
 
