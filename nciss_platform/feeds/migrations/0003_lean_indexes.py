@@ -19,6 +19,27 @@ def digests_to_bytes(apps, schema_editor):
         cursor.executemany(f"UPDATE {table} SET digest = %s WHERE digest = %s", rows)
 
 
+def digests_to_hex(apps, schema_editor):
+    """Back to hex text (a downgrade)."""
+    model = apps.get_model("feeds", "SeenEvent")
+    table = schema_editor.quote_name(model._meta.db_table)
+    if schema_editor.connection.vendor == "postgresql":
+        like = schema_editor._create_index_name(model._meta.db_table, ["digest"], suffix="_like")
+        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN digest TYPE varchar(32) USING encode(digest, 'hex')")
+        schema_editor.execute(f"CREATE INDEX {schema_editor.quote_name(like)} ON {table} (digest varchar_pattern_ops)")
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT digest FROM {table}")
+        rows = [(bytes(digest).hex(), digest) for (digest,) in cursor.fetchall() if not isinstance(digest, str)]
+        cursor.executemany(f"UPDATE {table} SET digest = %s WHERE digest = %s", rows)
+
+
+def forget_seen(apps, schema_editor):
+    """A downgrade gives seen events their incident back: none is known, so they are forgotten
+    (events sent again within the window then count again)."""
+    apps.get_model("feeds", "SeenEvent").objects.all().delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_scale_owner_role"),
@@ -27,6 +48,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveField(model_name="seenevent", name="incident"),
+        migrations.RunPython(migrations.RunPython.noop, forget_seen),
         migrations.AlterField(
             model_name="feedincident",
             name="organisation",
@@ -47,6 +69,6 @@ class Migration(migrations.Migration):
                     ),
                 )
             ],
-            database_operations=[migrations.RunPython(digests_to_bytes)],
+            database_operations=[migrations.RunPython(digests_to_bytes, digests_to_hex)],
         ),
     ]
