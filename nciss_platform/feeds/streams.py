@@ -25,6 +25,7 @@ is logged once, at warning level.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import socket
@@ -34,11 +35,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
 import redis
 from django.db import DataError, InterfaceError, OperationalError, connection
 from django.db import Error as DbError
 
 from nciss.interop.records import Rejected
+from nciss_platform.accounts.constituency import constituency
 from nciss_platform.accounts.models import User
 from nciss_platform.errors import NotAllowed
 from nciss_platform.feeds.reading import read_message
@@ -69,22 +72,30 @@ def publish(
     max_backlog: int = MAX_BACKLOG,
     on_progress: Callable[[int], None] | None = None,
     poll_seconds: float = 0.2,
+    partitions: int = 1,
+    route: Callable[[bytes], int] | None = None,
 ) -> int:
     """Add each event to the stream, never dropping one; the number added.
 
-    Back-pressure: while the stream holds ``max_backlog`` entries or more (events not yet
-    ingested), the publisher waits for the workers. ``on_progress`` gets the number just added.
+    With ``partitions`` above 1, each event goes to the partition ``route(event) % partitions``
+    (the stream ``partition_stream(stream, k)``; ``route`` defaults to ``by_organisation``).
+    Back-pressure: while a stream an event goes to holds ``max_backlog`` entries or more (events
+    not yet ingested), the publisher waits for the workers. ``on_progress`` gets the number just
+    added.
     """
+    if partitions > 1:
+        route = route or by_organisation()
     sent = 0
-    chunk: list[bytes] = []
+    chunk: list[tuple[str, bytes]] = []
 
     def flush() -> None:
         nonlocal sent
-        while client.xlen(stream) >= max_backlog:
-            time.sleep(poll_seconds)
+        for target in {target for target, _ in chunk}:
+            while client.xlen(target) >= max_backlog:
+                time.sleep(poll_seconds)
         pipe = client.pipeline(transaction=False)
-        for event in chunk:
-            pipe.xadd(stream, {FIELD: event})
+        for target, event in chunk:
+            pipe.xadd(target, {FIELD: event})
         pipe.execute()
         sent += len(chunk)
         if on_progress is not None:
@@ -92,12 +103,36 @@ def publish(
         chunk.clear()
 
     for event in events:
-        chunk.append(event)
+        chunk.append((partition_stream(stream, route(event) % partitions) if route else stream, event))
         if len(chunk) >= PUBLISH_CHUNK:
             flush()
     if chunk:
         flush()
     return sent
+
+
+def partition_stream(stream: str, partition: int) -> str:
+    """The stream of one partition: ``nciss:events`` partition 3 is ``nciss:events:3``."""
+    return f"{stream}:{partition}"
+
+
+def by_organisation() -> Callable[[bytes], int]:
+    """Route events by the organisation they are attributed to, so that one partition's workers see
+    all of an organisation's events and workers of different partitions never share an
+    aggregation group (nor wait for each other's locks). Events no organisation owns, and what
+    is not an event, are spread evenly (the workers count or reject them)."""
+    owners = constituency()
+    spread = itertools.count()
+
+    def route(data: bytes) -> int:
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return next(spread)
+        owner = owners.attribute(event) if isinstance(event, dict) else None
+        return next(spread) if owner is None else owner
+
+    return route
 
 
 def default_consumer() -> str:

@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Sum
 
-from nciss_platform.accounts.models import User
+from nciss_platform.accounts.models import Organisation, User
 from nciss_platform.feeds import streams
 from nciss_platform.feeds.models import DeadLetter, FeedIncident, SeenEvent
 from nciss_platform.feeds.tests.test_ingest import event
@@ -205,3 +205,45 @@ def test_killing_a_worker_mid_run_loses_no_event_and_duplicates_no_incident(
     assert FeedIncident.objects.aggregate(total=Sum("events"))["total"] == len(events)
     assert FeedIncident.objects.count() == len(groups)
     assert Incident.objects.count() == len(groups)
+
+
+@pytest.mark.django_db
+def test_partitions_give_each_organisation_to_one_stream_and_their_workers_ingest_them_all(
+    stream: tuple[redis.Redis, str],
+    owned: None,
+    energy: Organisation,
+    ministry: Organisation,
+    analyst: User,
+    tmp_path: Path,
+    capsys: Any,
+) -> None:
+    client, name = stream
+    grid_events = [event(f"192.0.2.{n}") for n in range(1, 21)]
+    ministry_events = [event(f"198.51.100.{n}", kind="scanner") for n in range(1, 21)]
+    nobody = [event(f"203.0.113.{n}") for n in range(1, 5)]
+    (tmp_path / "feed.jsonl").write_bytes(b"\n".join(map(orjson.dumps, grid_events + ministry_events + nobody)) + b"\nnot json\n")
+    parts = [streams.partition_stream(name, k) for k in range(2)]
+    try:
+        call_command("ingest", "--to-redis", REDIS_URL, "--stream", name, "--partitions", "2", "--quiet", str(tmp_path))
+        assert capsys.readouterr().out.strip() == f"45 events published to {name}:0 .. 1 (by organisation)"
+        assert client.xlen(name) == 0 and sum(map(client.xlen, parts)) == 45
+        where = {}  # the partition each source address went to
+        for k, part in enumerate(parts):
+            for _, fields in client.xrange(part):
+                if fields[streams.FIELD].startswith(b"{"):
+                    where[orjson.loads(fields[streams.FIELD])["source.ip"]] = k
+        assert {where[e["source.ip"]] for e in grid_events} == {energy.pk % 2}
+        assert {where[e["source.ip"]] for e in ministry_events} == {ministry.pk % 2}
+        for k in range(2):
+            call_command(
+                "ingest", "--from-redis", REDIS_URL, "--stream", name, "--partition", str(k),
+                "--user", analyst.username, "--until-empty", "--quiet",
+            )  # fmt: skip
+        assert sum(map(client.xlen, parts)) == 0
+        assert FeedIncident.objects.count() == 2 and Incident.objects.count() == 2
+        assert FeedIncident.objects.aggregate(events=Sum("events"))["events"] == 40
+        assert DeadLetter.objects.count() == 1
+    finally:
+        client.delete(*parts)
+    with pytest.raises(CommandError, match="--partitions must be positive"):
+        call_command("ingest", "--to-redis", REDIS_URL, "--partitions", "0", str(tmp_path))

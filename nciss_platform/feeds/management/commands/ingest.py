@@ -3,10 +3,11 @@
 - ``nciss ingest [--format intelmq|csv --mapping MAPPING.yaml] --user NAME FILE...``: files,
   folders and ``.jsonl.gz`` stream through ``feeds.services.ingest_events`` with a progress bar
   over the bytes on stderr; the summary follows on stdout.
-- ``nciss ingest --to-redis [URL] FILE...``: publish the files' events to the stream, waiting
-  while the stream's backlog is full.
-- ``nciss ingest --from-redis [URL] --user NAME``: a worker of the stream's consumer group, until
-  stopped (SIGTERM, Ctrl-C: after the batch in hand) or, with ``--until-empty``, until drained.
+- ``nciss ingest --to-redis [URL] [--partitions N] FILE...``: publish the files' events to the
+  stream (or to N streams, each organisation's events to one), waiting while the backlog is full.
+- ``nciss ingest --from-redis [URL] [--partition K] --user NAME``: a worker of the stream's (or
+  partition K's) consumer group, until stopped (SIGTERM, Ctrl-C: after the batch in hand) or,
+  with ``--until-empty``, until drained.
 
 Exit 0 when the run went through (rejected events are dead letters, not failures), 2 for a bad
 invocation or unreadable input.
@@ -83,6 +84,16 @@ class Command(BaseCommand):
             default=streams.MAX_BACKLOG,
             help=f"publishing waits while the stream holds this many events (default {streams.MAX_BACKLOG})",
         )
+        broker.add_argument(
+            "--partitions",
+            type=int,
+            default=1,
+            metavar="N",
+            help="publish to N streams STREAM:0 .. STREAM:N-1, each organisation's events to one (default 1: STREAM)",
+        )
+        broker.add_argument(
+            "--partition", type=int, metavar="K", help="work on the stream of partition K (STREAM:K), not STREAM"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch"] <= 0:
@@ -93,6 +104,10 @@ class Command(BaseCommand):
             if options[key] and "://" not in options[key]:
                 options["paths"] = [options[key], *options["paths"]]
                 options[key] = ""
+        if options["partition"] is not None:
+            if options["partition"] < 0:
+                raise bad_input("--partition must be 0 or more")
+            options["stream"] = streams.partition_stream(options["stream"], options["partition"])
         if options["to_redis"] is not None:
             self._publish(options)
             return
@@ -131,6 +146,8 @@ class Command(BaseCommand):
         self.stdout.write(_summary_line(summary))
 
     def _publish(self, options: dict[str, Any]) -> None:
+        if options["partitions"] <= 0:
+            raise bad_input("--partitions must be positive")
         if options["format"] != "intelmq":
             raise bad_input("--to-redis publishes IntelMQ events (JSON Lines or JSON arrays)")
         if not options["paths"]:
@@ -145,12 +162,20 @@ class Command(BaseCommand):
         with _progress(options["quiet"]) as bar:
             task = bar.add_task("publishing", total=total)
             try:
-                sent = streams.publish(client, events(), stream=options["stream"], max_backlog=options["max_backlog"])
+                sent = streams.publish(
+                    client,
+                    events(),
+                    stream=options["stream"],
+                    max_backlog=options["max_backlog"],
+                    partitions=options["partitions"],
+                )
             except (OSError, ValueError) as e:
                 raise bad_input(f"unreadable input: {e}") from None
             except redis.RedisError as e:
                 raise bad_input(f"Redis: {e}") from None
-        self.stdout.write(f"{sent} events published to {options['stream']}")
+        partitions = options["partitions"]
+        where = f"{options['stream']}:0 .. {partitions - 1} (by organisation)" if partitions > 1 else options["stream"]
+        self.stdout.write(f"{sent} events published to {where}")
 
     def _work(self, options: dict[str, Any]) -> None:
         user = _user(options["user"])
