@@ -221,7 +221,9 @@ def test_partitions_give_each_organisation_to_one_stream_and_their_workers_inges
     grid_events = [event(f"192.0.2.{n}") for n in range(1, 21)]
     ministry_events = [event(f"198.51.100.{n}", kind="scanner") for n in range(1, 21)]
     nobody = [event(f"203.0.113.{n}") for n in range(1, 5)]
-    (tmp_path / "feed.jsonl").write_bytes(b"\n".join(map(orjson.dumps, grid_events + ministry_events + nobody)) + b"\nnot json\n")
+    (tmp_path / "feed.jsonl").write_bytes(
+        b"\n".join(map(orjson.dumps, grid_events + ministry_events + nobody)) + b"\nnot json\n"
+    )
     parts = [streams.partition_stream(name, k) for k in range(2)]
     try:
         call_command("ingest", "--to-redis", REDIS_URL, "--stream", name, "--partitions", "2", "--quiet", str(tmp_path))
