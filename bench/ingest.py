@@ -25,6 +25,9 @@
    workers to the last one's end (Django start-up included); peak memory is each worker's
    maximum resident set (``wait4``). The memory check runs one worker on a tenth of the events
    (1x) and on all of them (10x).
+   With ``--redis URL``, the first ``--redis-events`` events also go through Redis streams
+   (published beforehand, then timed while workers drain them): one worker, two workers on one
+   stream, and two workers on two partitions by organisation (``--partitions 2``).
 3. **IntelMQ 3.x** (``bench/intelmq_side.py``), installed from the package index into its own
    virtual environment (``~/.cache/nciss-bench/intelmq-venv``, created on first use; AGPL-3.0,
    never a dependency of nciss), parses, classifies and deduplicates the same file on the same key
@@ -446,17 +449,22 @@ class Run:
 
 
 def ingest(label: str, url: str, files: list[Path], events: int, batch: int) -> Run:
-    """Run one ``nciss ingest`` worker per file, at once; wall time and each worker's peak resident memory."""
+    """Run one ``nciss ingest`` worker per file, at once."""
+    return run_workers(label, url, [[str(path)] for path in files], events, batch)
+
+
+def run_workers(label: str, url: str, arguments: list[list[str]], events: int, batch: int) -> Run:
+    """Run one ``nciss ingest`` worker per argument list, at once; wall time and each worker's peak resident memory."""
     env = _environment(url)
     started = time.perf_counter()
     workers = [
         subprocess.Popen(
-            [str(NCISS), "ingest", "--user", "bench", "--quiet", "--batch", str(batch), str(path)],
+            [str(NCISS), "ingest", "--user", "bench", "--quiet", "--batch", str(batch), *more],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for path in files
+        for more in arguments
     ]
     peaks, summaries = [], []
     for worker in workers:
@@ -478,6 +486,41 @@ def postgres_run(args: argparse.Namespace, label: str, files: list[Path], events
         return ingest(label, f"{args.postgres}/{DATABASE}", files, events, args.batch)
     finally:
         _admin(args.postgres, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def redis_run(args: argparse.Namespace, path: Path, events: int, workers: int, partitions: int) -> Run:
+    """Publish the file to Redis (``partitions`` streams by organisation, or one), then time ``workers``
+    workers draining it into PostgreSQL (worker i on partition i % partitions)."""
+    label = f"Redis, {workers} worker{'s' * (workers > 1)}" + (
+        f", {partitions} partitions" if partitions > 1 else ", one stream"
+    )
+    stream = f"nciss-bench:{os.getpid()}:{partitions}"
+    url = f"{args.postgres}/{DATABASE}"
+    _admin(args.postgres, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    _admin(args.postgres, f"CREATE DATABASE {DATABASE} TEMPLATE {DATABASE}_template")
+    try:
+        publish = ["--to-redis", args.redis, "--stream", stream, "--partitions", str(partitions)]
+        subprocess.run(
+            [str(NCISS), "ingest", *publish, "--max-backlog", str(events + 1), "--quiet", str(path)],
+            env=_environment(url),
+            check=True,
+            capture_output=True,
+        )
+        common = ["--from-redis", args.redis, "--stream", stream, "--until-empty"]
+        arguments = [
+            [*common, "--consumer", f"w{i}", *(["--partition", str(i % partitions)] if partitions > 1 else [])]
+            for i in range(workers)
+        ]
+        return run_workers(label, url, arguments, events, args.batch)
+    finally:
+        _admin(args.postgres, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        _redis_delete(args.redis, [stream, *(f"{stream}:{k}" for k in range(partitions))])
+
+
+def _redis_delete(url: str, keys: list[str]) -> None:
+    import redis
+
+    redis.Redis.from_url(url).delete(*keys)
 
 
 def sqlite_run(args: argparse.Namespace, label: str, template: Path, files: list[Path], events: int) -> Run:
@@ -555,6 +598,14 @@ def main() -> int:
     parser.add_argument("--intelmq-events", type=int, default=200_000, help="IntelMQ's rate is taken on this many")
     parser.add_argument("--skip-memory", action="store_true", help="no 1x/10x memory runs")
     parser.add_argument("--keep", action="store_true", help="keep the generated files (their folder is printed)")
+    parser.add_argument(
+        "--redis",
+        default="",
+        metavar="URL",
+        help="also through Redis streams at URL (e.g. redis://127.0.0.1:6379/5): one worker, two on one stream, "
+        "two on two partitions",
+    )
+    parser.add_argument("--redis-events", type=int, default=300_000, help="the Redis runs take this many events")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
@@ -597,6 +648,14 @@ def main() -> int:
                         print(
                             f"  memory: peak RSS {tenth.peaks_mb[0]:.0f} MB at 1x, {runs[-1].peaks_mb[0]:.0f} MB at 10x"
                         )
+                if args.redis:
+                    head = folder / "redis-input.jsonl"
+                    count = min(args.events, args.redis_events)
+                    with path.open("rb") as source, head.open("wb") as target:
+                        target.writelines(itertools.islice(source, count))
+                    for workers_, partitions in ((1, 1), (2, 1), (2, 2)):
+                        runs.append(redis_run(args, head, count, workers_, partitions))
+                        _print_run(runs[-1], cores, intelmq)
             finally:
                 _admin(args.postgres, f"DROP DATABASE IF EXISTS {DATABASE}_template WITH (FORCE)")
         if not args.skip_sqlite:

@@ -119,7 +119,7 @@ def partition_stream(stream: str, partition: int) -> str:
 def by_organisation() -> Callable[[bytes], int]:
     """Route events by the organisation they are attributed to, so that one partition's workers see
     all of an organisation's events and workers of different partitions never share an
-    aggregation group (nor wait for each other's locks). Events no organisation owns, and what
+    aggregation group (nor wait for each other's group locks). Events no organisation owns, and what
     is not an event, are spread evenly (the workers count or reject them)."""
     owners = constituency()
     spread = itertools.count()
