@@ -20,18 +20,13 @@ def digests_to_bytes(apps, schema_editor):
 
 
 def digests_to_hex(apps, schema_editor):
-    """Back to hex text (a downgrade)."""
-    model = apps.get_model("feeds", "SeenEvent")
-    table = schema_editor.quote_name(model._meta.db_table)
+    """A downgrade: the column back to hex text (its rows are forgotten first, ``forget_seen``)."""
     if schema_editor.connection.vendor == "postgresql":
-        like = schema_editor._create_index_name(model._meta.db_table, ["digest"], suffix="_like")
+        table = apps.get_model("feeds", "SeenEvent")._meta.db_table
+        like = schema_editor.quote_name(schema_editor._create_index_name(table, ["digest"], suffix="_like"))
+        table = schema_editor.quote_name(table)
         schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN digest TYPE varchar(32) USING encode(digest, 'hex')")
-        schema_editor.execute(f"CREATE INDEX {schema_editor.quote_name(like)} ON {table} (digest varchar_pattern_ops)")
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"SELECT digest FROM {table}")
-        rows = [(bytes(digest).hex(), digest) for (digest,) in cursor.fetchall() if not isinstance(digest, str)]
-        cursor.executemany(f"UPDATE {table} SET digest = %s WHERE digest = %s", rows)
+        schema_editor.execute(f"CREATE INDEX {like} ON {table} (digest varchar_pattern_ops)")
 
 
 def forget_seen(apps, schema_editor):
@@ -48,7 +43,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveField(model_name="seenevent", name="incident"),
-        migrations.RunPython(migrations.RunPython.noop, forget_seen),
         migrations.AlterField(
             model_name="feedincident",
             name="organisation",
@@ -71,4 +65,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[migrations.RunPython(digests_to_bytes, digests_to_hex)],
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_seen),  # undone first
     ]
